@@ -1,0 +1,1 @@
+namespace DartIo.Cli; internal static class Program { private static int Main() => 0; }

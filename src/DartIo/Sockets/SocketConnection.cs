@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Sockets;
+using DartIo.Internal;
+
+namespace DartIo;
+
+/// <summary>
+/// A TCP or Unix-domain connection: accepted by a <see cref="ServerSocket"/> or opened with <see cref="ConnectAsync(string, int, InternetAddress?, int, TimeSpan?, CancellationToken)"/>.
+/// Mirrors Dart's <c>Socket</c>.
+/// </summary>
+/// <remarks>
+/// The bytes flow both ways through <see cref="Stream"/>. <see cref="CloseAsync"/> closes only the sending side
+/// (the peer reads end-of-stream and may still send); <see cref="Destroy"/> closes both at once. <see cref="Done"/>
+/// completes when both directions are closed: the sending side by <see cref="CloseAsync"/>, the receiving side
+/// when a read of <see cref="Stream"/> reaches end-of-stream.
+/// </remarks>
+public class SocketConnection : IAsyncDisposable
+{
+    private readonly ConnectionStream _transport;
+    private readonly EndPoint? _localEndPoint;
+    private readonly EndPoint? _remoteEndPoint;
+    private readonly Lock _gate = new();
+    private InternetAddress? _address;
+    private InternetAddress? _remoteAddress;
+    private Task? _closing;
+
+    internal SocketConnection(Socket socket)
+        : this(new ConnectionStream(socket), stream: null)
+    {
+    }
+
+    /// <summary>For connections whose <see cref="Stream"/> is layered over the transport (TLS).</summary>
+    private protected SocketConnection(ConnectionStream transport, Stream? stream)
+    {
+        _transport = transport;
+        _localEndPoint = transport.Socket.LocalEndPoint;
+        _remoteEndPoint = transport.Socket.RemoteEndPoint;
+        Stream = stream ?? transport;
+    }
+
+    /// <summary>The local port; 0 for a Unix-domain connection.</summary>
+    public int Port => (_localEndPoint as IPEndPoint)?.Port ?? 0;
+
+    /// <summary>The peer's port; 0 for a Unix-domain connection.</summary>
+    public int RemotePort => (_remoteEndPoint as IPEndPoint)?.Port ?? 0;
+
+    /// <summary>The local address. An IPv4 peer of a dual-stack IPv6 server shows as <c>::ffff:a.b.c.d</c> on both ends' server side.</summary>
+    public InternetAddress Address => _address ??= InternetAddress.FromEndPoint(_localEndPoint);
+
+    /// <summary>The peer's address; an IPv4 client of a dual-stack IPv6 server shows as <c>::ffff:a.b.c.d</c>.</summary>
+    public InternetAddress RemoteAddress => _remoteAddress ??= InternetAddress.FromEndPoint(_remoteEndPoint);
+
+    /// <summary>The bytes, both ways. For a secure connection, the decrypted bytes of its TLS stream.</summary>
+    public Stream Stream { get; }
+
+    /// <summary>Completes when the connection is closed both ways and its socket released.</summary>
+    public Task Done => _transport.Done;
+
+    /// <summary>The socket, for DartIo's own servers that hand it on (HTTP gives it to Kestrel).</summary>
+    internal Socket Socket => _transport.Socket;
+
+    /// <summary>The transport stream under <see cref="Stream"/>.</summary>
+    private protected ConnectionStream Transport => _transport;
+
+    /// <summary>
+    /// Opens a connection to a host name or numeric address. Mirrors Dart's <c>Socket.connect</c>.
+    /// </summary>
+    /// <remarks>
+    /// A host name is looked up and each result is tried in the resolver's order until one connects.
+    /// The task completes when the connection is established.
+    /// </remarks>
+    /// <param name="host">A host name or numeric address text.</param>
+    /// <param name="port">The peer's port, 0-65535.</param>
+    /// <param name="sourceAddress">The local address to connect from; null lets the OS choose.</param>
+    /// <param name="sourcePort">The local port to connect from, 0-65535; 0 lets the OS choose.</param>
+    /// <param name="timeout">How long the whole connect (lookup included) may take; null waits as long as the OS does.</param>
+    /// <param name="cancellationToken">Cancels the connect.</param>
+    /// <returns>The connection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A port is outside 0-65535 or <paramref name="timeout"/> is not positive.</exception>
+    /// <exception cref="NetworkException">(From the task.) The lookup failed, or no address could be connected (refused, unreachable, timed out), naming the host and port with the OS error.</exception>
+    public static Task<SocketConnection> ConnectAsync(string host, int port, InternetAddress? sourceAddress = null,
+        int sourcePort = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ConnectArguments.Validate(port, sourcePort, timeout);
+        return ConnectCoreAsync(host, null, port, sourceAddress, sourcePort, timeout, cancellationToken);
+    }
+
+    /// <summary>Opens a connection to an address. Mirrors Dart's <c>Socket.connect</c> with an <c>InternetAddress</c>.</summary>
+    /// <remarks>A <see cref="InternetAddressType.Unix"/> address connects to a Unix-domain socket (the port is ignored).</remarks>
+    /// <inheritdoc cref="ConnectAsync(string, int, InternetAddress?, int, TimeSpan?, CancellationToken)"/>
+    public static Task<SocketConnection> ConnectAsync(InternetAddress host, int port, InternetAddress? sourceAddress = null,
+        int sourcePort = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ConnectArguments.Validate(port, sourcePort, timeout);
+        return ConnectCoreAsync(host.Host, host, port, sourceAddress, sourcePort, timeout, cancellationToken);
+    }
+
+    private static async Task<SocketConnection> ConnectCoreAsync(string host, InternetAddress? address, int port,
+        InternetAddress? sourceAddress, int sourcePort, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var socket = await ConnectSocketAsync(host, address, port, sourceAddress, sourcePort, timeout, cancellationToken).ConfigureAwait(false);
+        return new SocketConnection(socket);
+    }
+
+    /// <summary>Connects a raw socket: the lookup, each result in turn, the timeout and the error text.</summary>
+    internal static async Task<Socket> ConnectSocketAsync(string host, InternetAddress? address, int port,
+        InternetAddress? sourceAddress, int sourcePort, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        using var timer = timeout is null ? null : new CancellationTokenSource(timeout.Value);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer?.Token ?? CancellationToken.None);
+        InternetAddress? tried = address;
+        try
+        {
+            var candidates = address is not null
+                ? [address]
+                : await InternetAddress.LookupAsync(host, InternetAddressType.Any, linked.Token).ConfigureAwait(false);
+
+            SocketException? lastError = null;
+            foreach (var candidate in candidates)
+            {
+                tried = candidate;
+                var socket = candidate.Type == InternetAddressType.Unix
+                    ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+                    : new Socket(candidate.Type == InternetAddressType.IPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork,
+                        SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    if (sourceAddress is not null)
+                    {
+                        socket.Bind(sourceAddress.ToEndPoint(sourcePort));
+                    }
+
+                    await socket.ConnectAsync(candidate.ToEndPoint(port), linked.Token).ConfigureAwait(false);
+                    return socket;
+                }
+                catch (SocketException ex)
+                {
+                    socket.Dispose();
+                    lastError = ex;
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            }
+
+            var osError = OSErrors.FromSocketException(lastError!);
+            throw new NetworkException(osError.Message, osError, tried?.WithHost(host), port, lastError);
+        }
+        catch (OperationCanceledException) when (timer is not null && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new NetworkException(Messages.ConnectionTimedOut, new OSError(Messages.ConnectionTimedOut, OSErrors.TimedOut),
+                tried?.WithHost(host) ?? InternetAddress.TryParse(host), port);
+        }
+    }
+
+    /// <summary>Sets a socket option. Mirrors Dart's <c>Socket.setOption</c>.</summary>
+    /// <param name="option">The option.</param>
+    /// <param name="enabled">Its new state.</param>
+    /// <returns>True when the option was set; false where it does not apply (a Unix-domain connection) or the connection is closed.</returns>
+    public bool SetOption(SocketOption option, bool enabled)
+    {
+        var socket = _transport.Socket;
+        if (option != SocketOption.TcpNoDelay || socket.ProtocolType != ProtocolType.Tcp)
+        {
+            return false;
+        }
+
+        try
+        {
+            socket.NoDelay = enabled;
+            return true;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Flushes what was written and closes the sending side: the peer reads end-of-stream and may still send.
+    /// Mirrors Dart's <c>Socket.close</c>. Idempotent.
+    /// </summary>
+    /// <remarks>
+    /// The task completes when the sending side is closed. <see cref="Done"/> completes once the receiving side has
+    /// closed too (a read of <see cref="Stream"/> reached end-of-stream); at once if it already had.
+    /// </remarks>
+    /// <returns>A task that completes when the sending side is closed.</returns>
+    public Task CloseAsync()
+    {
+        lock (_gate)
+        {
+            return _closing ??= CloseCoreAsync();
+        }
+    }
+
+    /// <summary>Ends the sending direction: flushes <see cref="Stream"/> (a TLS stream sends close_notify here), then sends FIN.</summary>
+    private protected virtual async Task CloseCoreAsync()
+    {
+        try
+        {
+            await Stream.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The peer is gone; there is nothing left to deliver.
+        }
+
+        _transport.ShutdownSend();
+    }
+
+    /// <summary>Closes both directions now, without flushing. Mirrors Dart's <c>Socket.destroy</c>.</summary>
+    public void Destroy() => _transport.Destroy();
+
+    /// <summary>Same as <see cref="CloseAsync"/>.</summary>
+    /// <returns>A task that completes when the sending side is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+}
