@@ -1,0 +1,3 @@
+module dartio.bench/peers
+
+go 1.19
