@@ -288,16 +288,19 @@ public sealed class CertificateDatabase
         return text.ToString();
     }
 
-    private static CertificateDatabase FromEnvironment()
+    private static CertificateDatabase FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>The default database as the environment describes it.</summary>
+    internal static CertificateDatabase FromEnvironment(Func<string, string?> variable)
     {
-        var directory = Environment.GetEnvironmentVariable(DirectoryVariable);
+        var directory = variable(DirectoryVariable);
         if (string.IsNullOrEmpty(directory))
         {
             directory = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData,
                 Environment.SpecialFolderOption.DoNotVerify), "dartio", "certdb");
         }
 
-        return Open(directory, Environment.GetEnvironmentVariable(PasswordVariable));
+        return Open(directory, variable(PasswordVariable));
     }
 
     private CertificateMaterial LoadByDistinguishedName(string certificateName)

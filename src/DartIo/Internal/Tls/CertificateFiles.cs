@@ -64,7 +64,7 @@ internal static class CertificateFiles
             return new ParsedCertificates(certificates, hasKey);
         }
 
-        return X509Certificate2.GetCertContentType(data) switch
+        return ContentType(data) switch
         {
             X509ContentType.Pkcs12 => new ParsedCertificates(LoadPkcs12(data, password, source), false),
             X509ContentType.Cert => new ParsedCertificates(new X509Certificate2Collection(LoadDer(data, source)), false),
@@ -94,7 +94,7 @@ internal static class CertificateFiles
                 : Messages.NoPrivateKeyIn(source));
         }
 
-        if (X509Certificate2.GetCertContentType(data) == X509ContentType.Pkcs12)
+        if (ContentType(data) == X509ContentType.Pkcs12)
         {
             foreach (var certificate in LoadPkcs12(data, password, source))
             {
@@ -192,6 +192,18 @@ internal static class CertificateFiles
         }
 
         return (leaf, rest);
+    }
+
+    private static X509ContentType ContentType(byte[] data)
+    {
+        try
+        {
+            return X509Certificate2.GetCertContentType(data);
+        }
+        catch (CryptographicException)
+        {
+            return X509ContentType.Unknown; // not a format the platform knows
+        }
     }
 
     private static X509Certificate2Collection LoadPkcs12(byte[] data, string? password, string source)
@@ -334,10 +346,10 @@ internal static class CertificateFiles
         var offset = 0;
         while (offset < pem.Length && PemEncoding.TryFind(pem.AsSpan(offset), out var fields))
         {
-            var text = pem.AsSpan(offset)[fields.Location];
-            var label = text[fields.Label].ToString();
-            var data = System.Convert.FromBase64String(text[fields.Base64Data].ToString());
-            yield return (label, data, text.ToString());
+            var rest = pem.AsSpan(offset);
+            var label = rest[fields.Label].ToString();
+            var data = System.Convert.FromBase64String(rest[fields.Base64Data].ToString());
+            yield return (label, data, rest[fields.Location].ToString());
             offset += fields.Location.End.GetOffset(pem.Length - offset);
         }
     }
