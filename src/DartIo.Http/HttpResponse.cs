@@ -47,6 +47,7 @@ public sealed class HttpResponse
     private int _doneState; // 0 open, 2 finishing, 1 finished
     private Exception? _failure;
     private TaskCompletionSource? _doneSource;
+    private CancellationTokenRegistration _abortRegistration;
 
     internal HttpResponse(HttpRequest request, IFeatureCollection features, HttpServer server)
     {
@@ -168,6 +169,12 @@ public sealed class HttpResponse
             {
                 var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 source = Interlocked.CompareExchange(ref _doneSource, created, null) ?? created;
+                if (source == created)
+                {
+                    // Someone waits for the end of this response: tell them if the connection goes first.
+                    var aborted = _request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted ?? CancellationToken.None;
+                    _abortRegistration = aborted.UnsafeRegister(static state => ((HttpResponse)state!).Abandon(), this);
+                }
             }
 
             if (Volatile.Read(ref _doneState) == 1)
@@ -369,7 +376,7 @@ public sealed class HttpResponse
     }
 
     /// <summary>Ends <see cref="Done"/> for a request whose connection went away before the response was closed.</summary>
-    internal void Abandon() => Finish(new HttpException(HttpMessages.ConnectionClosed, _request.RequestedUri));
+    internal void Abandon() => Finish(new HttpException(HttpMessages.ConnectionClosed));
 
     /// <summary>For an upgrade: the response is taken over by the new protocol and counts as closed.</summary>
     internal void MarkUpgraded()
@@ -525,6 +532,7 @@ public sealed class HttpResponse
         Interlocked.Exchange(ref _doneState, 1); // a full fence: either Done sees 1, or this sees its source
         if (Volatile.Read(ref _doneSource) is { } source)
         {
+            _abortRegistration.Unregister(); // best effort: a late callback finds the response finished and does nothing
             Propagate(source);
         }
     }
