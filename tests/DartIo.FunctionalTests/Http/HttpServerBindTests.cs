@@ -1,3 +1,5 @@
+using DartIo.FunctionalTests.Support;
+
 namespace DartIo.FunctionalTests.Http;
 
 public sealed class HttpServerBindTests

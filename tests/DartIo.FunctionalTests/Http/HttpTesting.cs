@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using DartIo.FunctionalTests.Support;
 
 namespace DartIo.FunctionalTests.Http;
 
@@ -8,7 +9,7 @@ namespace DartIo.FunctionalTests.Http;
 internal static class HttpTesting
 {
     /// <summary>How long any single wait in these tests may take before it counts as a failure.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Timeout = Wait.Long;
 
     public static HttpClient Client(SocketsHttpHandler? handler = null) =>
         new(handler ?? new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None }) { Timeout = Timeout };
