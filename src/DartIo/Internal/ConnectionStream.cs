@@ -47,6 +47,9 @@ internal sealed class ConnectionStream : NetworkStream
         MarkClosed(WriteSide);
     }
 
+    /// <summary>Marks the receiving direction closed: a layer above (TLS) reached its end-of-stream without reading the transport's.</summary>
+    public void MarkReceiveClosed() => MarkClosed(ReadSide);
+
     /// <summary>Closes both directions now and releases the socket.</summary>
     public void Destroy() => MarkClosed(BothSides);
 

@@ -31,4 +31,30 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Debug, "Accepted a connection from {Remote} on {Host}:{Port}", EventName = "Accepted")]
     public static partial void Accepted(ILogger logger, string remote, string host, int port);
+
+    public const string TlsCategory = "DartIo.Tls";
+
+    [LoggerMessage(100, LogLevel.Debug, "TLS handshake with {Remote} on {Host}:{Port} failed ({Reason}); the connection is dropped and accepting goes on", EventName = "HandshakeFailed")]
+    public static partial void HandshakeFailed(ILogger logger, string remote, string host, int port, string reason);
+
+    [LoggerMessage(101, LogLevel.Debug, "TLS handshake with {Remote} on {Host}:{Port} done ({Protocol}, ALPN {Alpn})", EventName = "HandshakeCompleted")]
+    public static partial void HandshakeCompleted(ILogger logger, string remote, string host, int port, System.Security.Authentication.SslProtocols protocol, string alpn);
+
+    [LoggerMessage(102, LogLevel.Information, "Certificate '{Name}' in {Directory} changed on disk; new handshakes use {Subject} ({Thumbprint}, expires {NotAfter:u})", EventName = "CertificateReloaded")]
+    public static partial void CertificateReloaded(ILogger logger, string name, string directory, string subject, string thumbprint, DateTime notAfter);
+
+    [LoggerMessage(103, LogLevel.Warning, "Certificate '{Name}' in {Directory} changed on disk but cannot be used, so the previous one is kept: {Reason}", EventName = "CertificateReloadFailed")]
+    public static partial void CertificateReloadFailed(ILogger logger, string name, string directory, string reason);
+
+    [LoggerMessage(104, LogLevel.Warning, "Certificate database entry '{Nickname}' in {Directory} cannot be read and is left out of the list: {Reason}", EventName = "DatabaseEntryUnreadable")]
+    public static partial void DatabaseEntryUnreadable(ILogger logger, string nickname, string directory, string reason);
+
+    [LoggerMessage(105, LogLevel.Information, "Certificate database {Directory}: added '{Nickname}' ({Subject}, {Thumbprint})", EventName = "CertificateAdded")]
+    public static partial void CertificateAdded(ILogger logger, string nickname, string directory, string subject, string thumbprint);
+
+    [LoggerMessage(106, LogLevel.Information, "Certificate database {Directory}: removed '{Nickname}'", EventName = "CertificateRemoved")]
+    public static partial void CertificateRemoved(ILogger logger, string nickname, string directory);
+
+    [LoggerMessage(107, LogLevel.Information, "Serving TLS on {Host}:{Port} with {Subject} (client certificates: {ClientCertificates}, ALPN: {Alpn})", EventName = "SecureBound")]
+    public static partial void SecureBound(ILogger logger, string host, int port, string subject, string clientCertificates, string alpn);
 }

@@ -24,4 +24,91 @@ internal static class Messages
     public static string PortOutOfRange(int port) => $"The port must be between 0 and 65535, not {port}.";
 
     public static string BacklogNegative(int backlog) => $"The backlog must not be negative, not {backlog}.";
+
+    // TLS: certificates and keys. A "source" is a quoted file name or "the … bytes".
+
+    public const string ChainBytesSource = "the certificate chain bytes";
+
+    public const string KeyBytesSource = "the private key bytes";
+
+    public const string TrustedBytesSource = "the trusted certificate bytes";
+
+    public const string UnknownTlsVersion = "Not a TlsProtocolVersion.";
+
+    public const string NoServerCertificate =
+        "The security context has no certificate: call UseCertificateChain and UsePrivateKey, or UseCertificate.";
+
+    public const string PeerSentNoCertificate = "the peer sent no certificate";
+
+    public const string CertificateNameMismatch = "the certificate does not match the host name";
+
+    public const string NotADistinguishedName = "the name contains CN= but is not a distinguished name (TYPE=value, separated by commas)";
+
+    public const string HandshakeTimedOut = "the handshake timed out";
+
+    public static string CertificateObjectSource(string subject) => $"the certificate '{subject}'";
+
+    public static string CertificateSourceUnreadable(string source, string reason) => $"Cannot read {source}: {reason}";
+
+    public static string NoCertificateIn(string source) =>
+        $"No certificate found in {source}: expected PEM (-----BEGIN CERTIFICATE-----), DER or PKCS#12.";
+
+    public static string NoPrivateKeyIn(string source) =>
+        $"No private key found in {source}: expected a PEM private key (PKCS#8, encrypted PKCS#8, PKCS#1 or SEC1) or PKCS#12 with a key.";
+
+    public static string LegacyEncryptedKey(string source) =>
+        $"The private key in {source} is encrypted in OpenSSL's legacy PEM format, which is not supported: convert it with 'openssl pkcs8 -topk8'.";
+
+    public static string UnsupportedKey(string source) => $"The private key in {source} is not an RSA, ECDSA or DSA key that can be used.";
+
+    public static string KeyDoesNotMatch(string keySource, string certificateSource) =>
+        $"The private key from {keySource} does not match the certificate from {certificateSource}.";
+
+    public static string PasswordNeeded(string source) => $"Cannot unlock {source}: it is encrypted and no password was given.";
+
+    public static string WrongPassword(string source) => $"Cannot unlock {source}: the password is wrong.";
+
+    public static string CertificateWithoutKey(string source) =>
+        $"The certificate from {source} has no private key: give the key (UsePrivateKey, or a key file).";
+
+    public static string CertificateNeedsKey(string subject) => $"The certificate '{subject}' has no private key.";
+
+    public static string CertificateNotTrusted(string subject, string issuer) =>
+        $"the certificate '{subject}' (issued by '{issuer}') does not chain to a trusted certificate";
+
+    public static string AlpnNameInvalid(string? protocol, int bytes) =>
+        $"An ALPN protocol name must be 1 to 255 bytes of UTF-8, not {bytes} ('{protocol}').";
+
+    public static string AlpnListTooLong(int length, int max) =>
+        $"The ALPN protocol list is {length} bytes encoded; the most is {max}.";
+
+    // TLS: the certificate database. Every error names the certificate name, the folder and what was wrong.
+
+    public static string DatabaseProblem(string name, string directory, string what) =>
+        $"Certificate '{name}' in the certificate database '{directory}': {what}";
+
+    public static string NicknameNotFound(string nickname) =>
+        $"not found (looked for {nickname}.pfx, {nickname}.p12, {nickname}.pem and the folder {nickname}/ with fullchain.pem or cert.pem).";
+
+    public static string DistinguishedNameNotFound(IReadOnlyList<string> unreadable) => unreadable.Count == 0
+        ? "not found: no entry's subject matches this distinguished name."
+        : $"not found: no readable entry's subject matches this distinguished name; {unreadable.Count} entries could not be read: {string.Join(" ", unreadable)}";
+
+    public static string EntryWithoutKey(string certificateSource, string keyFile) =>
+        $"{certificateSource} has no private key in it and there is no '{keyFile}'.";
+
+    public static string DatabaseUnlistable(string directory, string reason) => $"Cannot list the certificate database '{directory}': {reason}";
+
+    public static string CannotExport(string reason) => $"cannot export the certificate with its private key: {reason}";
+
+    public static string CannotWrite(string reason) => $"cannot write the entry: {reason}";
+
+    public static string CannotDelete(string reason) => $"cannot delete the entry: {reason}";
+
+    public static string InvalidNickname(string nickname) =>
+        $"'{nickname}' is not a valid nickname: it must be a file name (no path separators, no leading dot or surrounding spaces).";
+
+    // TLS: connections.
+
+    public static string HandshakeErrorInClient(string host, int port) => $"Handshake error in client connecting to {host}:{port}";
 }

@@ -1,0 +1,175 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using DartIo.Internal;
+using DartIo.Internal.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace DartIo;
+
+/// <summary>
+/// A request that reached an <see cref="HttpServer"/>, with its <see cref="Response"/>. Mirrors Dart's <c>HttpRequest</c>.
+/// </summary>
+/// <remarks>
+/// A view over Kestrel's request: headers and body are read where Kestrel keeps them, never copied. The body
+/// is a stream that reads the bytes as they arrive, so a large upload is never held whole in memory.
+/// A request belongs to the connection it came on: do not keep it after its response has completed.
+/// </remarks>
+public sealed class HttpRequest
+{
+    private readonly IFeatureCollection _features;
+    private readonly IHttpRequestFeature _request;
+    private readonly ConnectionState? _connection;
+    private readonly bool _secure;
+    private HttpHeaders? _headers;
+    private Uri? _uri;
+    private Uri? _requestedUri;
+    private IReadOnlyList<Cookie>? _cookies;
+
+    internal HttpRequest(IFeatureCollection features, ConnectionState? connection, HttpServer server, bool secure)
+    {
+        _features = features;
+        _request = features.Get<IHttpRequestFeature>()!;
+        _connection = connection;
+        _secure = secure;
+        Response = new HttpResponse(this, features, server);
+    }
+
+    /// <summary>The request method (<c>GET</c>, <c>POST</c>, …). Mirrors Dart's <c>method</c>.</summary>
+    public string Method => _request.Method;
+
+    /// <summary>
+    /// The request target as sent: path and query, a relative <see cref="System.Uri"/> (an absolute one for
+    /// a proxy-style request). Use <see cref="RequestedUri"/> for the parts. Mirrors Dart's <c>uri</c>.
+    /// </summary>
+    public Uri Uri => _uri ??= new Uri(RawTarget, UriKind.RelativeOrAbsolute);
+
+    /// <summary>
+    /// The absolute URI the client asked for: the scheme (<c>X-Forwarded-Proto</c>, else http or https), the host
+    /// (<c>X-Forwarded-Host</c>, else the <c>Host</c> header, else the server's address), the path and the query.
+    /// Mirrors Dart's <c>requestedUri</c>.
+    /// </summary>
+    public Uri RequestedUri => _requestedUri ??= BuildRequestedUri();
+
+    /// <summary>The request headers; they cannot be changed. Mirrors Dart's <c>headers</c>.</summary>
+    public HttpHeaders Headers => _headers ??= HttpHeaders.ForRequest(_request.Headers);
+
+    /// <summary>The <c>Content-Length</c> of the body; -1 when unknown (chunked, or HTTP/2 without it). Mirrors Dart's <c>contentLength</c>.</summary>
+    public long ContentLength => _request.Headers.ContentLength ?? -1;
+
+    /// <summary>The HTTP version: <c>"1.0"</c>, <c>"1.1"</c> or <c>"2"</c>. Mirrors Dart's <c>protocolVersion</c>.</summary>
+    public string ProtocolVersion => _request.Protocol switch
+    {
+        "HTTP/1.1" => "1.1",
+        "HTTP/2" => "2",
+        "HTTP/1.0" => "1.0",
+        "HTTP/3" => "3",
+        var other => other.StartsWith("HTTP/", StringComparison.Ordinal) ? other[5..] : other,
+    };
+
+    /// <summary>
+    /// Whether the client wants to keep the connection open after this request: HTTP/1.1 unless it sent
+    /// <c>Connection: close</c>, HTTP/1.0 only with <c>Connection: keep-alive</c>, HTTP/2 always.
+    /// Mirrors Dart's <c>persistentConnection</c>.
+    /// </summary>
+    public bool PersistentConnection => ProtocolVersion switch
+    {
+        "1.1" => !HasConnectionToken("close"),
+        "1.0" => HasConnectionToken("keep-alive"),
+        _ => true,
+    };
+
+    /// <summary>The cookies of the <c>Cookie</c> headers. Mirrors Dart's <c>cookies</c>.</summary>
+    public IReadOnlyList<Cookie> Cookies => _cookies ??= Internal.Cookies.Parse(_request.Headers.Cookie);
+
+    /// <summary>
+    /// The client's certificate on a secure server that asked for one (<c>requestClientCertificate</c>); null
+    /// otherwise. Mirrors Dart's <c>certificate</c>.
+    /// </summary>
+    public X509Certificate2? Certificate => _features.Get<ITlsConnectionFeature>()?.ClientCertificate;
+
+    /// <summary>The endpoints of the connection. Mirrors Dart's <c>connectionInfo</c>.</summary>
+    public HttpConnectionInfo? ConnectionInfo => _connection?.Info;
+
+    /// <summary>
+    /// The body, read as it arrives (asynchronous reads only, as Kestrel allows). An empty stream when there
+    /// is no body. Dart's <c>HttpRequest</c> is itself the body stream.
+    /// </summary>
+    public Stream Body => _request.Body;
+
+    /// <summary>The response to this request. Mirrors Dart's <c>response</c>.</summary>
+    public HttpResponse Response { get; }
+
+    /// <summary>The request target exactly as sent.</summary>
+    internal string RawTarget => _request.RawTarget;
+
+    internal IHeaderDictionary RequestHeaders => _request.Headers;
+
+    internal IFeatureCollection Features => _features;
+
+    internal ConnectionState? Connection => _connection;
+
+    /// <summary>Set once the request has been upgraded (a WebSocket): completes when the upgraded connection is done with.</summary>
+    internal Task? Upgraded { get; set; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Method} {RawTarget} HTTP/{ProtocolVersion}";
+
+    private bool HasConnectionToken(string token)
+    {
+        foreach (var value in _request.Headers.Connection)
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private Uri BuildRequestedUri()
+    {
+        var target = RawTarget;
+        if (Uri.IsAbsoluteUri)
+        {
+            return Uri;
+        }
+
+        var headers = _request.Headers;
+        var scheme = FirstToken(headers["X-Forwarded-Proto"]) ?? (_secure ? "https" : "http");
+        var host = FirstToken(headers["X-Forwarded-Host"]) ?? FirstToken(headers.Host);
+        if (host is not null && Uri.TryCreate($"{scheme}://{host}{target}", UriKind.Absolute, out var requested))
+        {
+            return requested;
+        }
+
+        var info = ConnectionInfo;
+        var local = _features.Get<IHttpConnectionFeature>()?.LocalIpAddress;
+        var localHost = local is null ? "localhost"
+            : local.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{local}]" : local.ToString();
+        var authority = $"{localHost}:{info?.LocalPort ?? 0}";
+        return Uri.TryCreate($"{scheme}://{authority}{target}", UriKind.Absolute, out requested)
+            ? requested
+            : new Uri($"{scheme}://{authority}/");
+    }
+
+    private static string? FirstToken(Microsoft.Extensions.Primitives.StringValues values)
+    {
+        if (values.Count == 0 || values[0] is not { Length: > 0 } first)
+        {
+            return null;
+        }
+
+        var comma = first.IndexOf(',');
+        return (comma < 0 ? first : first[..comma]).Trim();
+    }
+}

@@ -1,0 +1,567 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using DartIo.Internal;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace DartIo;
+
+/// <summary>
+/// The response to an <see cref="HttpRequest"/>: status, headers, cookies and a body written as it goes.
+/// Mirrors Dart's <c>HttpResponse</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Headers can be changed until the body is first written to (<see cref="Write"/>, <see cref="AddAsync"/>,
+/// <see cref="AddStreamAsync"/>, <see cref="FlushAsync"/>) or the response is closed; then they are sent.
+/// The body goes straight into Kestrel's response pipe: nothing is buffered whole. A response whose length
+/// is not set is sent with <c>Content-Length</c> when it is closed before anything was flushed, else chunked.
+/// </para>
+/// <para>
+/// With <see cref="HttpServer.Listen"/>, the response is closed for you when the handler's task completes.
+/// With <c>await foreach</c>, close it yourself (<see cref="CloseAsync"/>): the connection waits for it.
+/// </para>
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The gzip stream is disposed when the response closes; a response has no other end of life.")]
+public sealed class HttpResponse
+{
+    private const int FlushThreshold = 32 * 1024;
+
+    private readonly HttpRequest _request;
+    private readonly IHttpResponseFeature _response;
+    private readonly IHttpResponseBodyFeature _body;
+    private readonly HttpServer _server;
+    private HttpHeaders? _headers;
+    private List<Cookie>? _cookies;
+    private PipeWriter? _writer;
+    private GZipStream? _gzip;
+    private Encoding? _encoding;
+    private long _unflushed;
+    private bool _flushed;
+    private Task _pendingFlush = Task.CompletedTask;
+    private Task? _closing;
+    private int _doneState; // 0 open, 2 finishing, 1 finished
+    private Exception? _failure;
+    private TaskCompletionSource? _doneSource;
+    private CancellationTokenRegistration _abortRegistration;
+
+    internal HttpResponse(HttpRequest request, IFeatureCollection features, HttpServer server)
+    {
+        _request = request;
+        _server = server;
+        _response = features.Get<IHttpResponseFeature>()!;
+        _body = features.Get<IHttpResponseBodyFeature>()!;
+    }
+
+    /// <summary>The status code; 200 by default. Mirrors Dart's <c>statusCode</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Outside 100-999.</exception>
+    /// <exception cref="InvalidOperationException">(Set.) The headers have been sent.</exception>
+    public int StatusCode
+    {
+        get => _response.StatusCode;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 100);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 999);
+            ThrowIfHeadersSent();
+            _response.StatusCode = value;
+        }
+    }
+
+    /// <summary>The reason phrase; by default the standard one for <see cref="StatusCode"/>. Mirrors Dart's <c>reasonPhrase</c>.</summary>
+    /// <exception cref="InvalidOperationException">(Set.) The headers have been sent.</exception>
+    public string ReasonPhrase
+    {
+        get => _response.ReasonPhrase ?? ReasonPhrases.GetReasonPhrase(_response.StatusCode);
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            ThrowIfHeadersSent();
+            _response.ReasonPhrase = value;
+        }
+    }
+
+    /// <summary>
+    /// The response headers; at first they hold the server's <see cref="HttpServer.DefaultResponseHeaders"/>
+    /// (and its <see cref="HttpServer.ServerHeader"/>). Mirrors Dart's <c>headers</c>.
+    /// </summary>
+    public HttpHeaders Headers => _headers ??= HttpHeaders.ForResponse(_response.Headers, this);
+
+    /// <summary>
+    /// The <c>Content-Length</c> to send; -1 (the default) to send the body chunked, or with the length of
+    /// everything written if the response is closed before anything was flushed. Writing more than the
+    /// length set is an error. Mirrors Dart's <c>contentLength</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">(Set.) The headers have been sent.</exception>
+    public long ContentLength
+    {
+        get => _response.Headers.ContentLength ?? -1;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, -1);
+            ThrowIfHeadersSent();
+            _response.Headers.ContentLength = value == -1 ? null : value;
+        }
+    }
+
+    /// <summary>
+    /// Whether the connection stays open after this response; at first what the request asked for. Setting
+    /// false sends <c>Connection: close</c>. Mirrors Dart's <c>persistentConnection</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">(Set.) The headers have been sent.</exception>
+    public bool PersistentConnection
+    {
+        get
+        {
+            foreach (var value in _response.Headers.Connection)
+            {
+                if (value is not null && value.Contains("close", StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+            }
+
+            return _request.PersistentConnection;
+        }
+
+        set
+        {
+            ThrowIfHeadersSent();
+            if (value)
+            {
+                _response.Headers.Remove("Connection");
+            }
+            else
+            {
+                _response.Headers.Connection = "close";
+            }
+        }
+    }
+
+    /// <summary>
+    /// True (the default) to collect small writes and send them together; false to send every write at once,
+    /// which costs a system call per write. Mirrors Dart's <c>bufferOutput</c>.
+    /// </summary>
+    public bool BufferOutput { get; set; } = true;
+
+    /// <summary>Cookies to send, each as a <c>Set-Cookie</c> header when the headers are sent. Mirrors Dart's <c>cookies</c>.</summary>
+    public IList<Cookie> Cookies => _cookies ??= [];
+
+    /// <summary>
+    /// Completes when the response has been closed and handed to the connection; fails with
+    /// <see cref="HttpException"/> when the connection ended before that. Mirrors Dart's <c>done</c>.
+    /// </summary>
+    public Task Done
+    {
+        get
+        {
+            if (Volatile.Read(ref _doneState) == 1)
+            {
+                return _failure is null ? Task.CompletedTask : Task.FromException(_failure);
+            }
+
+            var source = Volatile.Read(ref _doneSource);
+            if (source is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                source = Interlocked.CompareExchange(ref _doneSource, created, null) ?? created;
+                if (source == created)
+                {
+                    // Someone waits for the end of this response: tell them if the connection goes first.
+                    var aborted = _request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted ?? CancellationToken.None;
+                    _abortRegistration = aborted.UnsafeRegister(static state => ((HttpResponse)state!).Abandon(), this);
+                }
+            }
+
+            if (Volatile.Read(ref _doneState) == 1)
+            {
+                Propagate(source);
+            }
+
+            return source.Task;
+        }
+    }
+
+    /// <summary>The endpoints of the connection. Mirrors Dart's <c>connectionInfo</c>.</summary>
+    public HttpConnectionInfo? ConnectionInfo => _request.ConnectionInfo;
+
+    /// <summary>True once the headers can no longer change: the body was written to, or the response was closed or sent.</summary>
+    internal bool HeadersSent => _writer is not null || _closing is not null || _response.HasStarted;
+
+    internal bool IsClosed => _closing is not null;
+
+    internal HttpRequest Request => _request;
+
+    /// <summary>
+    /// Writes text, encoded with the charset of the <c>Content-Type</c> header (UTF-8 with the default headers;
+    /// ISO-8859-1 when there is no Content-Type or it names no charset, as in Dart). Mirrors Dart's <c>write</c>.
+    /// </summary>
+    /// <remarks>
+    /// The bytes are buffered; they are sent by the next <see cref="AddAsync"/>, <see cref="FlushAsync"/> or
+    /// <see cref="CloseAsync"/> (and, when <see cref="BufferOutput"/> is false, a send starts at once).
+    /// </remarks>
+    /// <param name="text">The text.</param>
+    /// <exception cref="InvalidOperationException">The response is closed.</exception>
+    public void Write(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ThrowIfClosed();
+        var writer = Start();
+        var encoding = _encoding ??= Charsets.ForContentType(_response.Headers.ContentType.Count == 0 ? null : _response.Headers.ContentType.ToString());
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        long written;
+        if (text.Length <= 2048)
+        {
+            var span = writer.GetSpan(encoding.GetMaxByteCount(text.Length));
+            var count = encoding.GetBytes(text, span);
+            writer.Advance(count);
+            written = count;
+        }
+        else
+        {
+            written = encoding.GetBytes(text.AsSpan(), writer);
+        }
+
+        _unflushed += written;
+        if (!BufferOutput && _pendingFlush.IsCompleted)
+        {
+            _pendingFlush = FlushWriterAsync(writer);
+        }
+    }
+
+    /// <summary>Writes bytes to the body. Mirrors Dart's <c>add</c>.</summary>
+    /// <remarks>
+    /// The bytes are copied into the connection's buffer, so <paramref name="bytes"/> may be reused when the
+    /// task completes. With <see cref="BufferOutput"/> small writes are collected; the task completes when
+    /// the connection has room for more.
+    /// </remarks>
+    /// <param name="bytes">The bytes.</param>
+    /// <returns>A task that completes when the bytes are buffered or sent.</returns>
+    /// <exception cref="InvalidOperationException">The response is closed, or more than <see cref="ContentLength"/> bytes were written.</exception>
+    public Task AddAsync(ReadOnlyMemory<byte> bytes)
+    {
+        ThrowIfClosed();
+        var writer = Start();
+        if (!_pendingFlush.IsCompleted)
+        {
+            return AddAfterFlushAsync(bytes);
+        }
+
+        if (BufferOutput && _unflushed + bytes.Length <= FlushThreshold)
+        {
+            writer.Write(bytes.Span);
+            _unflushed += bytes.Length;
+            return Task.CompletedTask;
+        }
+
+        _unflushed = 0;
+        _flushed = true;
+        var flush = writer.WriteAsync(bytes);
+        if (flush.IsCompletedSuccessfully)
+        {
+            _ = flush.Result;
+            return Task.CompletedTask;
+        }
+
+        return flush.AsTask();
+    }
+
+    /// <summary>Copies a stream to the body as it is read, without holding it whole. Mirrors Dart's <c>addStream</c>.</summary>
+    /// <param name="source">The stream, read to its end (and not disposed).</param>
+    /// <returns>A task that completes when the stream has been read and its bytes buffered or sent.</returns>
+    /// <exception cref="InvalidOperationException">The response is closed.</exception>
+    public Task AddStreamAsync(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ThrowIfClosed();
+        return AddStreamCoreAsync(source, Start());
+    }
+
+    /// <summary>Sends what is buffered (and the headers, if not yet sent). Mirrors Dart's <c>flush</c>.</summary>
+    /// <returns>A task that completes when the bytes have been handed to the connection.</returns>
+    /// <exception cref="InvalidOperationException">The response is closed.</exception>
+    public Task FlushAsync()
+    {
+        ThrowIfClosed();
+        return FlushCoreAsync(Start());
+    }
+
+    /// <summary>
+    /// Redirects: sets the status and the <c>Location</c> header, then closes the response. Mirrors Dart's <c>redirect</c>.
+    /// </summary>
+    /// <param name="location">Where to; a relative URI is sent as it is.</param>
+    /// <param name="status">The status code: 302 (the default), or 301, 303, 307, 308.</param>
+    /// <returns>A task that completes when the response is closed.</returns>
+    /// <exception cref="InvalidOperationException">The headers have been sent.</exception>
+    public Task RedirectAsync(Uri location, int status = 302)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        ThrowIfHeadersSent();
+        StatusCode = status;
+        _response.Headers.Location = location.IsAbsoluteUri ? location.AbsoluteUri : location.OriginalString;
+        return CloseAsync();
+    }
+
+    /// <summary>
+    /// Ends the response: sends the headers if they were not sent, what is buffered, and the end of the body.
+    /// Idempotent. Mirrors Dart's <c>close</c>.
+    /// </summary>
+    /// <returns>A task that completes when the response has been handed to the connection (as <see cref="Done"/>).</returns>
+    public Task CloseAsync()
+    {
+        if (_closing is { } closing)
+        {
+            return closing;
+        }
+
+        Start();
+        if (!_flushed && _gzip is null && !_response.HasStarted && _response.Headers.ContentLength is null
+            && StatusCode is >= 200 and not 204 and not 304)
+        {
+            // Everything is still buffered: send it with its length, as Dart does, rather than chunked.
+            _response.Headers.ContentLength = _unflushed;
+        }
+
+        var ending = !_pendingFlush.IsCompleted || _gzip is not null ? CloseSlowAsync() : _body.CompleteAsync();
+        if (ending.IsCompletedSuccessfully)
+        {
+            Finish(null);
+            return _closing = Task.CompletedTask;
+        }
+
+        return _closing = AwaitCloseAsync(ending);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{StatusCode} {ReasonPhrase}";
+
+    /// <summary>Applies the server's default headers and Server header to a new response; Kestrel's dictionary is empty.</summary>
+    internal void ApplyDefaults(KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] defaults, string? serverHeader)
+    {
+        var headers = _response.Headers;
+        foreach (var header in defaults)
+        {
+            headers[header.Key] = header.Value;
+        }
+
+        if (serverHeader is not null)
+        {
+            headers.Server = serverHeader;
+        }
+    }
+
+    /// <summary>Answers with a bare status when nothing was sent yet (a handler failed, the server had stopped).</summary>
+    /// <returns>False when the headers had been sent already, so only aborting the connection is left.</returns>
+    internal bool TryReset(int statusCode)
+    {
+        if (HeadersSent)
+        {
+            return false;
+        }
+
+        _response.StatusCode = statusCode;
+        _response.ReasonPhrase = null;
+        _response.Headers.Clear();
+        _response.Headers.ContentLength = 0;
+        _cookies?.Clear();
+        return true;
+    }
+
+    /// <summary>Ends <see cref="Done"/> for a request whose connection went away before the response was closed.</summary>
+    internal void Abandon() => Finish(new HttpException(HttpMessages.ConnectionClosed));
+
+    /// <summary>For an upgrade: the response is taken over by the new protocol and counts as closed.</summary>
+    internal void MarkUpgraded()
+    {
+        _closing = Task.CompletedTask;
+        Finish(null);
+    }
+
+    /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>
+    private PipeWriter Start()
+    {
+        if (_writer is { } writer)
+        {
+            return writer;
+        }
+
+        var headers = _response.Headers;
+        if (_cookies is { Count: > 0 } cookies)
+        {
+            var values = new string[cookies.Count];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = Internal.Cookies.Format(cookies[i]);
+            }
+
+            headers.SetCookie = values;
+        }
+
+        if (_server.AutoCompress && ShouldCompress(headers))
+        {
+            headers.ContentEncoding = "gzip";
+            headers.Vary = "Accept-Encoding";
+            _gzip = new GZipStream(_body.Stream, CompressionLevel.Fastest, leaveOpen: true);
+            return _writer = PipeWriter.Create(_gzip, new StreamPipeWriterOptions(leaveOpen: true));
+        }
+
+        return _writer = _body.Writer;
+    }
+
+    private bool ShouldCompress(IHeaderDictionary headers)
+    {
+        // Dart's rule: only a body of unknown length, not already encoded, for a client that accepts gzip.
+        if (headers.ContentLength is not null || headers.ContentEncoding.Count > 0 || HttpMethods.IsHead(_request.Method)
+            || StatusCode is 204 or 304 || StatusCode < 200)
+        {
+            return false;
+        }
+
+        foreach (var value in _request.RequestHeaders.AcceptEncoding)
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                var semicolon = part.IndexOf(';');
+                var coding = (semicolon < 0 ? part : part[..semicolon]).Trim();
+                if (coding.Equals("gzip", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private async Task AddAfterFlushAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _pendingFlush.ConfigureAwait(false);
+        await AddAsync(bytes).ConfigureAwait(false);
+    }
+
+    private async Task AddStreamCoreAsync(Stream source, PipeWriter writer)
+    {
+        await _pendingFlush.ConfigureAwait(false);
+        while (true)
+        {
+            var memory = writer.GetMemory(FlushThreshold);
+            var read = await source.ReadAsync(memory).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            writer.Advance(read);
+            _unflushed += read;
+            if (!BufferOutput || _unflushed >= FlushThreshold)
+            {
+                _unflushed = 0;
+                _flushed = true;
+                var result = await writer.FlushAsync().ConfigureAwait(false);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break; // the client has gone; the rest would be thrown away
+                }
+            }
+        }
+    }
+
+    private async Task FlushCoreAsync(PipeWriter writer)
+    {
+        await _pendingFlush.ConfigureAwait(false);
+        _unflushed = 0;
+        _flushed = true;
+        await writer.FlushAsync().ConfigureAwait(false);
+    }
+
+    private async Task FlushWriterAsync(PipeWriter writer)
+    {
+        _unflushed = 0;
+        _flushed = true;
+        await writer.FlushAsync().ConfigureAwait(false);
+    }
+
+    private async Task CloseSlowAsync()
+    {
+        await _pendingFlush.ConfigureAwait(false);
+        if (_gzip is { } gzip)
+        {
+            await _writer!.CompleteAsync().ConfigureAwait(false);
+            await gzip.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _body.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private async Task AwaitCloseAsync(Task ending)
+    {
+        try
+        {
+            await ending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Finish(ex);
+            throw;
+        }
+
+        Finish(null);
+    }
+
+    private void Finish(Exception? error)
+    {
+        if (Interlocked.CompareExchange(ref _doneState, 2, 0) != 0)
+        {
+            return;
+        }
+
+        _failure = error;
+        Interlocked.Exchange(ref _doneState, 1); // a full fence: either Done sees 1, or this sees its source
+        if (Volatile.Read(ref _doneSource) is { } source)
+        {
+            _abortRegistration.Unregister(); // best effort: a late callback finds the response finished and does nothing
+            Propagate(source);
+        }
+    }
+
+    private void Propagate(TaskCompletionSource source)
+    {
+        if (_failure is { } failure)
+        {
+            source.TrySetException(failure);
+        }
+        else
+        {
+            source.TrySetResult();
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closing is not null)
+        {
+            throw new InvalidOperationException(HttpMessages.ResponseClosed);
+        }
+    }
+
+    private void ThrowIfHeadersSent()
+    {
+        if (HeadersSent)
+        {
+            throw new InvalidOperationException(HttpMessages.HeaderAlreadySent);
+        }
+    }
+}

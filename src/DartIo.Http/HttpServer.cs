@@ -1,0 +1,570 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using DartIo.Internal;
+using DartIo.Internal.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace DartIo;
+
+/// <summary>
+/// An HTTP server: a single-subscription stream of <see cref="HttpRequest"/>s, served by Kestrel on a DartIo
+/// <see cref="ServerSocket"/>. Mirrors Dart's <c>HttpServer</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Serve requests with <see cref="Listen"/> (the handler runs on Kestrel's own request processing) or with
+/// <c>await foreach</c>; one or the other, once. Like a Dart stream, the server accepts no connection until
+/// one of them starts: until then connections wait in the OS backlog (or go to a shared server that asks).
+/// </para>
+/// <para>
+/// HTTP/1.1 always; HTTP/2 over TLS when the client offers it (ALPN). Kestrel's limits (header sizes,
+/// request-line length, slow clients, body size) keep Kestrel's defaults.
+/// </para>
+/// </remarks>
+public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDisposable
+{
+    private static readonly TimeSpan s_defaultIdleTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly ServerSocket _socket;
+    private readonly bool _secure;
+    private readonly KestrelServerOptions _options;
+    private readonly KestrelServer _kestrel;
+    private readonly ILogger _logger;
+    private readonly Task _started;
+    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _unbound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _force = new();
+    private readonly Lock _gate = new();
+    private readonly HashSet<ConnectionState> _connections = [];
+    private readonly HttpHeaders _defaultResponseHeaders;
+    private int _subscriptions;
+    private Func<HttpRequest, Task>? _handler;
+    private Channel<HttpRequest>? _requests;
+    private volatile bool _closed;
+    private Task? _closing;
+    private NetworkException? _fault;
+    private volatile string? _serverHeader;
+    private volatile bool _autoCompress;
+    private TimeSpan? _idleTimeout = s_defaultIdleTimeout;
+
+    private HttpServer(ServerSocket socket, bool ownsSocket, Action<ListenOptions>? useTls)
+    {
+        _socket = socket;
+        _secure = useTls is not null;
+        var loggerFactory = DartIoLogging.LoggerFactory;
+        _logger = loggerFactory.CreateLogger(HttpLog.Category);
+
+        var defaults = new HeaderDictionary
+        {
+            [HeaderNames.ContentType] = Charsets.DefaultContentType,
+            [HeaderNames.XFrameOptions] = "SAMEORIGIN",
+            [HeaderNames.XContentTypeOptions] = "nosniff",
+            [HeaderNames.XXSSProtection] = "1; mode=block",
+        };
+        _defaultResponseHeaders = HttpHeaders.ForDefaults(defaults);
+
+        _options = new KestrelServerOptions
+        {
+            AddServerHeader = false,
+            ApplicationServices = KestrelServices.For(loggerFactory),
+        };
+        _options.Limits.KeepAliveTimeout = s_defaultIdleTimeout;
+        var endPoint = new ServerSocketEndPoint(socket, ownsSocket)
+        {
+            Subscribed = _subscribed.Task,
+            Unbound = () => _unbound.TrySetResult(),
+            Faulted = OnListenerFaulted,
+        };
+        _options.Listen(endPoint, listen =>
+        {
+            listen.Use(TrackConnections);
+            useTls?.Invoke(listen);
+        });
+
+        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(loggerFactory), loggerFactory);
+        _started = _kestrel.StartAsync(new HttpApplication(this), CancellationToken.None);
+    }
+
+    /// <summary>The port the server listens on. Mirrors Dart's <c>port</c>.</summary>
+    /// <exception cref="HttpException">The server is closed.</exception>
+    public int Port => _closed ? throw new HttpException(HttpMessages.NotBound) : _socket.Port;
+
+    /// <summary>The address the server listens on; its host is the bind's string, if one was given. Mirrors Dart's <c>address</c>.</summary>
+    /// <exception cref="HttpException">The server is closed.</exception>
+    public InternetAddress Address => _closed ? throw new HttpException(HttpMessages.NotBound) : _socket.Address;
+
+    /// <summary>
+    /// The <c>Server</c> header of every response; null (the default) sends none. Mirrors Dart's <c>serverHeader</c>.
+    /// </summary>
+    public string? ServerHeader
+    {
+        get => _serverHeader;
+        set => _serverHeader = value;
+    }
+
+    /// <summary>
+    /// The headers every new response starts with: by default Dart's <c>Content-Type: text/plain; charset=utf-8</c>,
+    /// <c>X-Frame-Options: SAMEORIGIN</c>, <c>X-Content-Type-Options: nosniff</c> and
+    /// <c>X-XSS-Protection: 1; mode=block</c>. Change or clear them before serving; a change applies to
+    /// responses created after it. Mirrors Dart's <c>defaultResponseHeaders</c>.
+    /// </summary>
+    public HttpHeaders DefaultResponseHeaders => _defaultResponseHeaders;
+
+    /// <summary>
+    /// True to gzip response bodies of unknown length for clients that send <c>Accept-Encoding: gzip</c>;
+    /// false by default. Mirrors Dart's <c>autoCompress</c>.
+    /// </summary>
+    public bool AutoCompress
+    {
+        get => _autoCompress;
+        set => _autoCompress = value;
+    }
+
+    /// <summary>
+    /// How long a connection may wait for its next request before the server closes it; 120 s by default,
+    /// null for never. A connection is closed after at least one and at most two timeouts (Kestrel checks
+    /// once a second). A change applies to connections accepted after it. Mirrors Dart's <c>idleTimeout</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Zero or negative.</exception>
+    public TimeSpan? IdleTimeout
+    {
+        get => _idleTimeout;
+        set
+        {
+            if (value is { } timeout)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+            }
+
+            _idleTimeout = value;
+            _options.Limits.KeepAliveTimeout = value ?? Timeout.InfiniteTimeSpan;
+        }
+    }
+
+    /// <summary>
+    /// Completes when the server has closed and every connection it served has closed: after a graceful
+    /// <see cref="CloseAsync"/>, once the requests in progress have finished. Never completes before
+    /// <see cref="CloseAsync"/> is called.
+    /// </summary>
+    public Task Done => _allClosed.Task;
+
+    /// <summary>
+    /// Binds an HTTP server to an address given as text, which is looked up (the first result is used).
+    /// Mirrors Dart's <c>HttpServer.bind</c>.
+    /// </summary>
+    /// <remarks>
+    /// When the task completes the server is bound and listening; <see cref="Port"/> is the real port. It
+    /// accepts no connection until <see cref="Listen"/> is called or it is enumerated. Every bind rule of
+    /// <see cref="ServerSocket.BindAsync(string, int, int, bool, bool, CancellationToken)"/> holds.
+    /// </remarks>
+    /// <param name="address">A host name (for example <c>localhost</c>) or numeric address text.</param>
+    /// <param name="port">The port, 0-65535; 0 lets the OS choose an ephemeral port.</param>
+    /// <param name="backlog">The OS listen backlog; 0 (the default) means the system's maximum.</param>
+    /// <param name="v6Only">For an IPv6 address: true to accept IPv6 only; false (the default) also accepts IPv4.</param>
+    /// <param name="shared">
+    /// True to let later shared binds of this process on the same address, port and <paramref name="v6Only"/>
+    /// share the socket; connections are spread over the servers that are listening, in turn.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the bind; a cancelled bind leaves nothing bound.</param>
+    /// <returns>The server.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is outside 0-65535 or <paramref name="backlog"/> is negative.</exception>
+    /// <exception cref="NetworkException">(From the task.) The lookup or the bind failed, or the flags conflict with a shared bind.</exception>
+    public static Task<HttpServer> BindAsync(string address, int port, int backlog = 0, bool v6Only = false,
+        bool shared = false, CancellationToken cancellationToken = default)
+    {
+        BindArguments.Validate(address, port, backlog);
+        return BindCoreAsync(address, port, backlog, v6Only, shared, null, cancellationToken);
+    }
+
+    /// <summary>Binds an HTTP server to an address. Mirrors Dart's <c>HttpServer.bind</c>.</summary>
+    /// <remarks>
+    /// When the task completes the server is bound and listening. Use <see cref="InternetAddress.AnyIPv6"/> for
+    /// every interface, IPv4 clients included (unless <paramref name="v6Only"/>).
+    /// </remarks>
+    /// <inheritdoc cref="BindAsync(string, int, int, bool, bool, CancellationToken)"/>
+    public static Task<HttpServer> BindAsync(InternetAddress address, int port, int backlog = 0, bool v6Only = false,
+        bool shared = false, CancellationToken cancellationToken = default)
+    {
+        BindArguments.Validate(address, port, backlog);
+        return StartAsync(address, port, backlog, v6Only, shared, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Serves HTTP on a server socket that is already bound. Closing the HTTP server leaves the socket open.
+    /// Mirrors Dart's <c>HttpServer.listenOn</c>.
+    /// </summary>
+    /// <param name="serverSocket">The socket; it must not be enumerated or accepted from elsewhere meanwhile.</param>
+    /// <returns>The server; it accepts nothing until <see cref="Listen"/> is called or it is enumerated.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="serverSocket"/> is null.</exception>
+    public static HttpServer ListenOn(ServerSocket serverSocket)
+    {
+        ArgumentNullException.ThrowIfNull(serverSocket);
+        var server = new HttpServer(serverSocket, ownsSocket: false, useTls: null);
+        if (server._started.IsFaulted)
+        {
+            server._started.GetAwaiter().GetResult(); // Kestrel's start on our transport is synchronous; surface its failure
+        }
+
+        server.LogBound();
+        return server;
+    }
+
+    /// <summary>Counts the open connections by state. Mirrors Dart's <c>connectionsInfo</c>.</summary>
+    /// <returns>The counts at the time of the call.</returns>
+    public HttpConnectionsInfo ConnectionsInfo()
+    {
+        int active = 0, idle = 0, closing = 0;
+        lock (_gate)
+        {
+            foreach (var connection in _connections)
+            {
+                if (_closed)
+                {
+                    closing++;
+                }
+                else if (connection.IsActive)
+                {
+                    active++;
+                }
+                else
+                {
+                    idle++;
+                }
+            }
+        }
+
+        return new HttpConnectionsInfo(active, idle, closing);
+    }
+
+    /// <summary>
+    /// Starts serving: calls <paramref name="handler"/> for every request, on Kestrel's request processing.
+    /// Mirrors Dart's <c>listen</c>.
+    /// </summary>
+    /// <remarks>
+    /// The response is closed when the handler's task completes (if the handler has not closed it). A handler
+    /// that throws gets a 500 response if nothing was sent yet (else its connection is aborted); the error is
+    /// logged and the server goes on.
+    /// </remarks>
+    /// <param name="handler">The request handler.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The server has already been listened to or enumerated.</exception>
+    public void Listen(Func<HttpRequest, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        Subscribe();
+        _handler = handler;
+        _subscribed.TrySetResult();
+    }
+
+    /// <summary>
+    /// Starts the single subscription: the requests, as they arrive, until the server closes. Ending the
+    /// enumeration early closes the server, as cancelling a Dart subscription does.
+    /// </summary>
+    /// <remarks>Close each request's response (<see cref="HttpResponse.CloseAsync"/>): its connection waits for that.</remarks>
+    /// <param name="cancellationToken">Cancels the wait for the next request (and so ends the enumeration).</param>
+    /// <returns>The enumerator.</returns>
+    /// <exception cref="InvalidOperationException">The server has already been listened to or enumerated.</exception>
+    public IAsyncEnumerator<HttpRequest> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        Subscribe();
+        var requests = Channel.CreateUnbounded<HttpRequest>(new UnboundedChannelOptions { SingleReader = true });
+        lock (_gate)
+        {
+            _requests = requests;
+            if (_closed)
+            {
+                requests.Writer.TryComplete(_fault);
+            }
+        }
+
+        _subscribed.TrySetResult();
+        return EnumerateAsync(requests.Reader, cancellationToken).GetAsyncEnumerator(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops the server: it accepts no more connections, its stream ends, idle connections close, and the
+    /// requests in progress finish before their connections close. Idempotent. Mirrors Dart's <c>close</c>.
+    /// </summary>
+    /// <remarks>
+    /// The task completes when the server no longer holds the port (a socket given to <see cref="ListenOn"/> is
+    /// left open), as in Dart; <see cref="Done"/> completes when the last connection has closed too. With
+    /// <paramref name="force"/>, the requests in progress are aborted and the task completes once they are.
+    /// A forced close after a graceful one aborts what the graceful one was waiting for.
+    /// </remarks>
+    /// <param name="force">True to abort active connections too.</param>
+    /// <returns>A task that completes when the server has stopped listening.</returns>
+    public Task CloseAsync(bool force = false)
+    {
+        Task closing;
+        lock (_gate)
+        {
+            if (_closing is null)
+            {
+                _closed = true;
+                _requests?.Writer.TryComplete(_fault);
+                _closing = CloseCoreAsync();
+            }
+
+            closing = _closing;
+        }
+
+        if (force)
+        {
+            _force.Cancel();
+            return WhenForcedAsync(closing);
+        }
+
+        return closing;
+    }
+
+    /// <summary>Same as <see cref="CloseAsync"/> without force.</summary>
+    /// <returns>A task that completes when the server has stopped listening.</returns>
+    public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
+
+    internal HttpRequest CreateRequest(IFeatureCollection features)
+    {
+        var connection = features.Get<ConnectionState>();
+        connection?.RequestStarted();
+        var request = new HttpRequest(features, connection, this, _secure);
+        request.Response.ApplyDefaults(_defaultResponseHeaders.Snapshot, _serverHeader);
+        return request;
+    }
+
+    internal Task ProcessRequestAsync(HttpRequest request)
+    {
+        if (_handler is { } handler)
+        {
+            Task handling;
+            try
+            {
+                handling = handler(request);
+            }
+            catch (Exception ex)
+            {
+                return HandlerFailedAsync(request, ex);
+            }
+
+            return handling.IsCompletedSuccessfully ? AfterHandler(request) : AwaitHandlerAsync(handling, request);
+        }
+
+        if (_requests is { } requests && requests.Writer.TryWrite(request))
+        {
+            return WhenRespondedAsync(request.Response);
+        }
+
+        // The stream has ended (the server is closing): nobody will take this request.
+        HttpLog.RequestAfterClose(_logger, _socket.Address.Host, _socket.Port);
+        request.Response.TryReset(StatusCodes.Status503ServiceUnavailable);
+        request.Response.PersistentConnection = false;
+        return request.Response.CloseAsync();
+    }
+
+    internal static void EndRequest(HttpRequest request)
+    {
+        request.Connection?.RequestEnded();
+        if (!request.Response.IsClosed)
+        {
+            request.Response.Abandon();
+        }
+    }
+
+    private static async Task WhenRespondedAsync(HttpResponse response)
+    {
+        try
+        {
+            await response.Done.ConfigureAwait(false);
+        }
+        catch (HttpException)
+        {
+            // The connection went away first; Kestrel has already ended the request.
+            return;
+        }
+
+        if (response.Request.Upgraded is { } upgraded)
+        {
+            await upgraded.ConfigureAwait(false); // the connection belongs to the WebSocket until it is done
+        }
+    }
+
+    private static Task AfterHandler(HttpRequest request)
+    {
+        if (request.Upgraded is { } upgraded)
+        {
+            return upgraded;
+        }
+
+        return request.Response.IsClosed ? Task.CompletedTask : request.Response.CloseAsync();
+    }
+
+    private async Task AwaitHandlerAsync(Task handling, HttpRequest request)
+    {
+        try
+        {
+            await handling.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await HandlerFailedAsync(request, ex).ConfigureAwait(false);
+            return;
+        }
+
+        await AfterHandler(request).ConfigureAwait(false);
+    }
+
+    private Task HandlerFailedAsync(HttpRequest request, Exception exception)
+    {
+        HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);
+        var response = request.Response;
+        if (response.TryReset(StatusCodes.Status500InternalServerError))
+        {
+            return response.CloseAsync();
+        }
+
+        if (!response.IsClosed || request.Upgraded is not null)
+        {
+            // Part of the response is out (or buffered in Kestrel): all that is left is to cut the connection.
+            request.Features.Get<IHttpRequestLifetimeFeature>()?.Abort();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Subscribe()
+    {
+        if (Interlocked.Exchange(ref _subscriptions, 1) != 0)
+        {
+            throw new InvalidOperationException(HttpMessages.AlreadySubscribed);
+        }
+    }
+
+    private async IAsyncEnumerable<HttpRequest> EnumerateAsync(ChannelReader<HttpRequest> reader,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var request))
+                {
+                    yield return request;
+                }
+            }
+        }
+        finally
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private ConnectionDelegate TrackConnections(ConnectionDelegate next) => async connection =>
+    {
+        var state = new ConnectionState(connection);
+        connection.Features.Set(state);
+        lock (_gate)
+        {
+            _connections.Add(state);
+        }
+
+        try
+        {
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _connections.Remove(state);
+            }
+        }
+    };
+
+    private void OnListenerFaulted(NetworkException fault)
+    {
+        HttpLog.ListenerFaulted(_logger, _socket.Address.Host, _socket.Port, fault);
+        lock (_gate)
+        {
+            _fault = fault;
+        }
+
+        _ = CloseAsync(); // ends the stream with the fault; the close itself cannot fail
+    }
+
+    private async Task CloseCoreAsync()
+    {
+        try
+        {
+            await _started.ConfigureAwait(false);
+        }
+        catch (Exception) when (_started.IsFaulted)
+        {
+            _allClosed.TrySetResult(); // Kestrel never started: the bind that failed has closed the socket
+            return;
+        }
+
+        // Unbinding comes first in Kestrel's stop; the rest of it (waiting for the connections) runs on, and ends Done.
+        var stopping = StopKestrelAsync();
+        await Task.WhenAny(_unbound.Task, stopping).ConfigureAwait(false);
+        HttpLog.Closed(_logger, _socket.Address.Host, _socket.Port, _force.IsCancellationRequested);
+    }
+
+    private async Task StopKestrelAsync()
+    {
+        try
+        {
+            await _kestrel.StopAsync(_force.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            HttpLog.StopFailed(_logger, _socket.Address.Host, _socket.Port, ex);
+        }
+        finally
+        {
+            _kestrel.Dispose();
+            _allClosed.TrySetResult();
+        }
+    }
+
+    private async Task WhenForcedAsync(Task closing)
+    {
+        await closing.ConfigureAwait(false);
+        await Done.ConfigureAwait(false);
+    }
+
+    private void LogBound() => HttpLog.Bound(_logger, _secure ? "https" : "http", _socket.Address.Host, _socket.Port);
+
+    private static async Task<HttpServer> BindCoreAsync(string address, int port, int backlog, bool v6Only, bool shared,
+        Action<ListenOptions>? useTls, CancellationToken cancellationToken)
+    {
+        var resolved = await BindArguments.ResolveAsync(address, cancellationToken).ConfigureAwait(false);
+        return await StartAsync(resolved, port, backlog, v6Only, shared, useTls, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<HttpServer> StartAsync(InternetAddress address, int port, int backlog, bool v6Only, bool shared,
+        Action<ListenOptions>? useTls, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var socket = ServerSocket.Bind(address, port, backlog, v6Only, shared);
+        HttpServer server;
+        try
+        {
+            server = new HttpServer(socket, ownsSocket: true, useTls);
+            await server._started.ConfigureAwait(false);
+        }
+        catch
+        {
+            await socket.CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        server.LogBound();
+        return server;
+    }
+}

@@ -1,0 +1,26 @@
+using System.Net;
+
+namespace DartIo.Internal.Hosting;
+
+/// <summary>
+/// The endpoint Kestrel is told to listen on: it carries the DartIo <see cref="ServerSocket"/> that is already
+/// bound, so that <see cref="ServerSocketListenerFactory"/> can hand Kestrel its connections.
+/// </summary>
+internal sealed class ServerSocketEndPoint(ServerSocket socket, bool ownsSocket) : EndPoint
+{
+    public ServerSocket Socket { get; } = socket;
+
+    /// <summary>True when the listener closes the socket on unbind (a bind); false for <see cref="HttpServer.ListenOn"/>.</summary>
+    public bool OwnsSocket { get; } = ownsSocket;
+
+    /// <summary>Completes when accepting may start: when the server is listened to or enumerated.</summary>
+    public required Task Subscribed { get; init; }
+
+    /// <summary>Called once the listener has stopped accepting (and closed the socket if it owns it).</summary>
+    public required Action Unbound { get; init; }
+
+    /// <summary>Called when the listening socket itself failed; the server's stream ends with the error.</summary>
+    public required Action<NetworkException> Faulted { get; init; }
+
+    public override string ToString() => $"{Socket.Address.Host}:{Socket.Port}";
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace DartIo.Internal;
+
+/// <summary>Every log message of the HTTP library, source-generated, with stable event ids 200-299.</summary>
+internal static partial class HttpLog
+{
+    public const string Category = "DartIo.Http";
+
+    [LoggerMessage(200, LogLevel.Information, "HTTP server listening on {Scheme}://{Host}:{Port}", EventName = "HttpBound")]
+    public static partial void Bound(ILogger logger, string scheme, string host, int port);
+
+    [LoggerMessage(201, LogLevel.Information, "HTTP server on {Host}:{Port} closed (force: {Force})", EventName = "HttpClosed")]
+    public static partial void Closed(ILogger logger, string host, int port, bool force);
+
+    [LoggerMessage(202, LogLevel.Error, "The request handler failed for {Method} {Path}; the server goes on", EventName = "HandlerFailed")]
+    public static partial void HandlerFailed(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(203, LogLevel.Error, "The listening socket of the HTTP server on {Host}:{Port} failed; the server ends with this error", EventName = "HttpListenerFaulted")]
+    public static partial void ListenerFaulted(ILogger logger, string host, int port, Exception exception);
+
+    [LoggerMessage(204, LogLevel.Debug, "Connection {ConnectionId} from {Remote} opened", EventName = "HttpConnectionOpened")]
+    public static partial void ConnectionOpened(ILogger logger, string connectionId, string remote);
+
+    [LoggerMessage(205, LogLevel.Debug, "Connection {ConnectionId} closed", EventName = "HttpConnectionClosed")]
+    public static partial void ConnectionClosed(ILogger logger, string connectionId);
+
+    [LoggerMessage(206, LogLevel.Debug, "A request reached the server on {Host}:{Port} after its stream had ended; answered 503", EventName = "RequestAfterClose")]
+    public static partial void RequestAfterClose(ILogger logger, string host, int port);
+
+    [LoggerMessage(207, LogLevel.Warning, "Connections of the HTTP server on {Host}:{Port} did not close gracefully", EventName = "HttpStopFailed")]
+    public static partial void StopFailed(ILogger logger, string host, int port, Exception exception);
+}

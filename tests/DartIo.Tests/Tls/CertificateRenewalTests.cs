@@ -1,0 +1,84 @@
+namespace DartIo.Tests.Tls;
+
+/// <summary>A database-backed context follows its entry on disk, checking at most once a second.</summary>
+public sealed class CertificateRenewalTests : IDisposable
+{
+    private readonly TemporaryDirectory _folder = new();
+    private readonly ManualTimeProvider _time = new();
+    private readonly CertificateDatabase _database;
+
+    public CertificateRenewalTests()
+    {
+        _database = CertificateDatabase.Open(_folder.Path, "pw");
+        _database.TimeProvider = _time;
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void ServerIdentity_EntryRenewed_NewCertificateAfterTheCheckInterval()
+    {
+        _database.Add("web", TestCertificates.Server);
+        var context = SecurityContext.FromCertificateDatabase(_database, "web");
+        var renewed = TestCertificates.Issue(TestCertificates.Ca, "CN=localhost", server: true);
+
+        _database.Add("web", renewed);
+        var beforeTheInterval = context.ServerIdentity.Certificate.Thumbprint;
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(TestCertificates.Server.Thumbprint, beforeTheInterval);
+        Assert.Equal(renewed.Thumbprint, context.ServerIdentity.Certificate.Thumbprint);
+    }
+
+    [Fact]
+    public void ServerIdentity_BrokenReplacement_KeepsTheOldCertificateUntilAGoodOneComes()
+    {
+        _database.Add("web", TestCertificates.Server);
+        var context = SecurityContext.FromCertificateDatabase(_database, "web");
+
+        _folder.Write("web.pfx", "half a file"u8.ToArray());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var afterBreakage = context.ServerIdentity.Certificate.Thumbprint;
+        var fixedOne = TestCertificates.Issue(TestCertificates.Ca, "CN=localhost", server: true);
+        _database.Add("web", fixedOne);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(TestCertificates.Server.Thumbprint, afterBreakage);
+        Assert.Equal(fixedOne.Thumbprint, context.ServerIdentity.Certificate.Thumbprint);
+    }
+
+    [Fact]
+    public void ServerIdentity_EntryRemoved_KeepsServingTheOldCertificate()
+    {
+        _database.Add("web", TestCertificates.Server);
+        var context = SecurityContext.FromCertificateDatabase(_database, "web");
+
+        _database.Remove("web");
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(TestCertificates.Server.Thumbprint, context.ServerIdentity.Certificate.Thumbprint);
+    }
+
+    [Fact]
+    public void ServerIdentity_DistinguishedNameAndANewerEntryAppears_UsesTheNewer()
+    {
+        _database.Add("web-2024", TestCertificates.Server);
+        var context = SecurityContext.FromCertificateDatabase(_database, "CN=localhost, O=DartIo Tests");
+        var newer = TestCertificates.Issue(TestCertificates.Ca, "CN=localhost, O=DartIo Tests", server: true,
+            notAfter: DateTimeOffset.UtcNow.AddDays(400));
+
+        _database.Add("web-2025", newer);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(newer.Thumbprint, context.ServerIdentity.Certificate.Thumbprint);
+    }
+
+    [Fact]
+    public void FromCertificateDatabase_UnknownName_CertificateExceptionNamingItAndTheFolder()
+    {
+        var error = Assert.Throws<CertificateException>(() => SecurityContext.FromCertificateDatabase(_database, "nope"));
+
+        Assert.Contains("'nope'", error.Message, StringComparison.Ordinal);
+        Assert.Contains(_folder.Path, error.Message, StringComparison.Ordinal);
+    }
+}
