@@ -114,13 +114,13 @@ internal static class Program
                 string median, spread, ratio;
                 if (stat is null || stat.Values.Count == 0)
                 {
-                    median = stat?.NotBuilt == true ? "not built" : "no result";
+                    median = stat?.Missing ?? "no result";
                     spread = ratio = "";
                 }
                 else
                 {
                     median = Format(stat.Median, definition.Unit) + (stat.Errors > 0 ? $" (errors: {stat.Errors.ToString("N0", s_invariant)})" : "");
-                    spread = stat.Values.Count > 1 ? (stat.Spread * 100).ToString("0.0", s_invariant) + "%" : "-";
+                    spread = stat.Values.Count > 1 && double.IsFinite(stat.Spread) ? (stat.Spread * 100).ToString("0.0", s_invariant) + "%" : "-";
                     ratio = medians.Ratio(definition, server) is { } r ? r.ToString("0.00", s_invariant) : "";
                 }
 
@@ -142,6 +142,7 @@ internal static class Program
 
     internal static string Format(double value, string unit) => unit switch
     {
+        _ when double.IsPositiveInfinity(value) => "inf (a sharer served nothing)",
         "max/min" => value.ToString("0.00", s_invariant),
         "KiB/conn" => value.ToString("0.0", s_invariant),
         _ => value >= 100 ? value.ToString("N0", s_invariant) : value.ToString("0.0", s_invariant),
@@ -183,7 +184,8 @@ internal sealed class Stat
 
     public long Errors { get; set; }
 
-    public bool NotBuilt { get; set; }
+    /// <summary>Why there is no value: "not built" or "did not start"; null when the server ran.</summary>
+    public string? Missing { get; set; }
 
     public double Median
     {
@@ -199,7 +201,7 @@ internal sealed class Stat
 
     public double Max => Values.Max();
 
-    public double Spread => Median > 0 ? (Max - Min) / Median : 0;
+    public double Spread => Median > 0 && double.IsFinite(Max) ? (Max - Min) / Median : double.NaN;
 }
 
 /// <summary>All the results of a run, by case and server.</summary>
@@ -227,12 +229,12 @@ internal sealed class Medians
             var errors = long.TryParse(fields[4], CultureInfo.InvariantCulture, out var e) ? e : 0;
             if (errors < 0)
             {
-                stat.NotBuilt = true;
+                stat.Missing = errors == -1 ? "not built" : "did not start";
                 continue;
             }
 
             stat.Errors += errors;
-            if (double.TryParse(fields[3], CultureInfo.InvariantCulture, out var value) && double.IsFinite(value))
+            if (double.TryParse(fields[3], CultureInfo.InvariantCulture, out var value) && !double.IsNaN(value))
             {
                 // Memory is recorded in bytes per connection and shown in KiB.
                 stat.Values.Add(fields[0] == "8-memory" ? value / 1024 : value);
@@ -283,10 +285,11 @@ internal static class Charts
                 var stat = medians.Stat(definition.Id, server);
                 var colour = server == definition.Reference ? ReferenceColour : Cases.IsDartIo(server) ? DartIoColour : OtherColour;
                 var label = medians.Ratio(definition, server) is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "";
-                if (stat is { Values.Count: > 0 })
+                if (stat is { Values.Count: > 0 } && double.IsFinite(stat.Median))
                 {
+                    var max = stat.Values.Where(double.IsFinite).Max(); // a sharer that served nothing makes max/min infinite
                     rows.AppendLine(CultureInfo.InvariantCulture,
-                        $"{x} \"{Cases.Label(server)}\" {stat.Median:R} {stat.Min:R} {stat.Max:R} \"{label}\" {colour}");
+                        $"{x} \"{Cases.Label(server)}\" {stat.Median:R} {stat.Min:R} {max:R} \"{label}\" {colour}");
                 }
                 else
                 {
