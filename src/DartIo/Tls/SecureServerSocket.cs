@@ -185,6 +185,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
         TimeProvider timeProvider, TimeSpan handshakeTimeout)
     {
         var identity = (context ?? throw new CertificateException(Messages.NoServerCertificate)).ServerIdentity;
+        _ = identity.Context; // built now, so the first client does not wait for the chain to be walked
         var inner = ServerSocket.Bind(address, port, backlog, v6Only, shared);
         var server = new SecureServerSocket(inner, context, requestClientCertificate, requireClientCertificate, supportedProtocols,
             timeProvider, handshakeTimeout);
@@ -414,6 +415,12 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
 
             lock (_gate)
             {
+                if (_closed)
+                {
+                    socket.Dispose(); // closed while this accept completed: nobody will take it
+                    return;
+                }
+
                 _inFlight++;
             }
 
