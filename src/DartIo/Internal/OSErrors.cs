@@ -9,17 +9,15 @@ internal static class OSErrors
     /// <summary>ETIMEDOUT on Linux: what a connect that ran out of time reports.</summary>
     public const int TimedOut = 110;
 
-    public static OSError FromSocketException(SocketException ex)
+    public static OSError FromSocketException(SocketException ex) => ex.SocketErrorCode switch
     {
-        var errno = ex.NativeErrorCode;
-        var text = ex.SocketErrorCode switch
-        {
-            // Resolver errors have no errno; .NET's text is the resolver's.
-            SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData or SocketError.NoRecovery => ex.Message,
-            _ => SafeStrError(errno) ?? ex.Message,
-        };
-        return new OSError(text, errno);
-    }
+        // Resolver errors have getaddrinfo's codes (as Dart reports them) and the resolver's text.
+        SocketError.HostNotFound => new OSError(ex.Message, -2),   // EAI_NONAME
+        SocketError.TryAgain => new OSError(ex.Message, -3),       // EAI_AGAIN
+        SocketError.NoRecovery => new OSError(ex.Message, -4),     // EAI_FAIL
+        SocketError.NoData => new OSError(ex.Message, -5),         // EAI_NODATA
+        _ => new OSError(SafeStrError(ex.NativeErrorCode) ?? ex.Message, ex.NativeErrorCode),
+    };
 
     private static string? SafeStrError(int errno)
     {

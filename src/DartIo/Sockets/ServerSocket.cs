@@ -160,12 +160,23 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
     /// <exception cref="InvalidOperationException">The server has already been enumerated once.</exception>
     public IAsyncEnumerator<SocketConnection> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
+        Subscribe();
+        return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes the single subscription and makes this server ask continuously from now on, as an enumerating
+    /// server does; for servers built on this one (HTTP subscribes when it starts listening).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The server has already been subscribed to.</exception>
+    internal void Subscribe()
+    {
         if (Interlocked.Exchange(ref _subscribed, 1) != 0)
         {
             throw new InvalidOperationException(Messages.AlreadySubscribed);
         }
 
-        return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        _sharer.StartEnumerating();
     }
 
     private async IAsyncEnumerable<SocketConnection> EnumerateAsync([EnumeratorCancellation] CancellationToken cancellationToken)

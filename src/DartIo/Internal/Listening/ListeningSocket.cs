@@ -9,20 +9,28 @@ namespace DartIo.Internal.Listening;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Connections are accepted only while some sharer is asking for one (has an accept request pending);
-/// otherwise they wait in the OS backlog. Each accepted connection goes to the next asking sharer in
-/// round-robin order, so sharers that keep asking are served in turn.
+/// Connections are accepted only while some sharer is asking for one: it has an accept request pending,
+/// or it is enumerating (an enumerating sharer keeps asking while its loop body runs, as a Dart subscription
+/// does) and its small inbox has room. Otherwise they wait in the OS backlog. Each accepted connection goes
+/// to the next asking sharer in round-robin order, so sharers that ask are served in turn.
 /// </para>
 /// <para>
 /// Nothing is lost: every completion of a request happens under <see cref="_gate"/>, so a request is
 /// handed a connection, cancelled or closed exactly once. A connection accepted while nobody is asking
-/// any more (the asker was cancelled or closed meanwhile) waits in <see cref="_undelivered"/> for the
-/// next asker; only when the last sharer leaves are such connections closed.
+/// any more (the asker was cancelled or closed meanwhile), or left in the inbox of a sharer that closed,
+/// goes to the next asker; only when the last sharer leaves are such connections closed.
 /// </para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "ShutdownAsync, which the last sharer's close awaits, disposes the socket and the token source.")]
 internal sealed class ListeningSocket
 {
+    /// <summary>
+    /// How many connections an enumerating sharer may hold before its loop takes them. Large enough that a
+    /// sharer whose loop body is running keeps its turn (strict round-robin), small enough to bound what is
+    /// taken from the backlog ahead of use.
+    /// </summary>
+    private const int InboxCapacity = 16;
+
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
 
     private readonly Socket _socket;
@@ -33,7 +41,8 @@ internal sealed class ListeningSocket
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _acceptLoop;
     private int _next;
-    private int _pending;
+    private int _pending;   // accept requests waiting, over all sharers
+    private int _openSlots; // room left in the inboxes of enumerating sharers
     private TaskCompletionSource? _demand;
     private NetworkException? _fault;
     private bool _closed;
@@ -131,10 +140,25 @@ internal sealed class ListeningSocket
                 request.Complete(null);
             }
 
+            if (sharer.IsEnumerating)
+            {
+                _openSlots -= InboxCapacity - sharer.Inbox.Count;
+            }
+
             if (_sharers.Count > 0)
             {
                 _next %= _sharers.Count;
+                while (sharer.Inbox.TryDequeue(out var meantForIt))
+                {
+                    DispatchLocked(meantForIt); // never lost: it goes to another sharer
+                }
+
                 return false;
+            }
+
+            while (sharer.Inbox.TryDequeue(out var orphan))
+            {
+                _undelivered.Enqueue(orphan); // closed with the rest by ShutdownAsync
             }
 
             _closed = true;
@@ -176,6 +200,12 @@ internal sealed class ListeningSocket
                 return new ValueTask<Socket?>((Socket?)null);
             }
 
+            if (sharer.Inbox.TryDequeue(out var delivered))
+            {
+                RefillSlotLocked(sharer);
+                return new ValueTask<Socket?>(delivered);
+            }
+
             if (_fault is not null)
             {
                 return ValueTask.FromException<Socket?>(_fault);
@@ -188,11 +218,8 @@ internal sealed class ListeningSocket
 
             request = new AcceptRequest(sharer);
             sharer.Enqueue(request);
-            if (_pending++ == 0)
-            {
-                _demand?.TrySetResult();
-                _demand = null;
-            }
+            _pending++;
+            SignalDemandLocked();
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -216,6 +243,51 @@ internal sealed class ListeningSocket
         }
     }
 
+    /// <summary>Makes an enumerating sharer ask continuously: from now on it has an inbox.</summary>
+    private void StartEnumerating(Sharer sharer)
+    {
+        lock (_gate)
+        {
+            if (sharer.IsClosed || sharer.IsEnumerating)
+            {
+                return;
+            }
+
+            sharer.IsEnumerating = true;
+            for (var i = 0; i < InboxCapacity; i++)
+            {
+                RefillSlotLocked(sharer);
+            }
+        }
+    }
+
+    /// <summary>A place in an enumerating sharer's inbox came free: fill it from what nobody took yet, or ask the OS for more.</summary>
+    private void RefillSlotLocked(Sharer sharer)
+    {
+        if (!sharer.IsEnumerating)
+        {
+            return;
+        }
+
+        if (_undelivered.TryDequeue(out var waiting))
+        {
+            sharer.Inbox.Enqueue(waiting);
+            return;
+        }
+
+        _openSlots++;
+        SignalDemandLocked();
+    }
+
+    private void SignalDemandLocked()
+    {
+        if (_demand is not null && _pending + _openSlots > 0)
+        {
+            _demand.TrySetResult();
+            _demand = null;
+        }
+    }
+
     /// <summary>Hands an accepted connection to the next asking sharer, or keeps it for the next asker.</summary>
     private void Dispatch(Socket accepted)
     {
@@ -223,25 +295,40 @@ internal sealed class ListeningSocket
         {
             if (!_closed)
             {
-                var count = _sharers.Count;
-                for (var i = 0; i < count; i++)
-                {
-                    var index = (_next + i) % count;
-                    if (_sharers[index].TryTakeRequest(out var request))
-                    {
-                        _next = (index + 1) % count;
-                        _pending--;
-                        request.Complete(accepted);
-                        return;
-                    }
-                }
-
-                _undelivered.Enqueue(accepted);
+                DispatchLocked(accepted);
                 return;
             }
         }
 
         accepted.Dispose(); // the last sharer has gone: nobody is left to serve it
+    }
+
+    /// <summary>Round-robin over the sharers from <see cref="_next"/>: a pending request first, else room in an inbox.</summary>
+    private void DispatchLocked(Socket accepted)
+    {
+        var count = _sharers.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var index = (_next + i) % count;
+            var sharer = _sharers[index];
+            if (sharer.TryTakeRequest(out var request))
+            {
+                _next = (index + 1) % count;
+                _pending--;
+                request.Complete(accepted);
+                return;
+            }
+
+            if (sharer.IsEnumerating && sharer.Inbox.Count < InboxCapacity)
+            {
+                _next = (index + 1) % count;
+                _openSlots--;
+                sharer.Inbox.Enqueue(accepted);
+                return;
+            }
+        }
+
+        _undelivered.Enqueue(accepted);
     }
 
     private async Task AcceptLoopAsync()
@@ -257,7 +344,7 @@ internal sealed class ListeningSocket
                     return;
                 }
 
-                demand = _pending > 0
+                demand = _pending + _openSlots > 0
                     ? Task.CompletedTask
                     : (_demand ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
@@ -350,8 +437,17 @@ internal sealed class ListeningSocket
         /// <summary>Set under the listener's lock once the sharer has left.</summary>
         public bool IsClosed { get; set; }
 
+        /// <summary>Set under the listener's lock once the sharer enumerates: it then asks continuously.</summary>
+        public bool IsEnumerating { get; set; }
+
+        /// <summary>Connections handed to this enumerating sharer that its loop has not taken yet (under the lock).</summary>
+        public Queue<Socket> Inbox { get; } = new();
+
         /// <summary>The next connection for this sharer, or null once it is closed.</summary>
         public ValueTask<Socket?> AcceptAsync(CancellationToken cancellationToken) => Listener.AcceptAsync(this, cancellationToken);
+
+        /// <summary>From now on this sharer asks continuously (it is a subscribed stream, not a one-off accept).</summary>
+        public void StartEnumerating() => Listener.StartEnumerating(this);
 
         internal void Enqueue(AcceptRequest request) => _requests.Enqueue(request);
 

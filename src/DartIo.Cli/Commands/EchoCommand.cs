@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using DartIo.Cli.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DartIo.Cli.Commands;
+
+/// <summary>
+/// <c>dartio echo</c>: a TCP echo server on N shared listeners, each with its own accept loop.
+/// </summary>
+internal static class EchoCommand
+{
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
+
+    public static async Task<int> RunAsync(string[] args, ToolHost host)
+    {
+        var reader = new ArgumentReader(args, "--v6-only");
+        var address = reader.Option("--address", "localhost");
+        var port = reader.Int("--port", 7000, 0, 65535);
+        var backlog = reader.Int("--backlog", 0, 0, int.MaxValue);
+        var v6Only = reader.Flag("--v6-only");
+        var workers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
+        reader.Finish();
+
+        var logger = host.LoggerFactory.CreateLogger("dartio.echo");
+        var servers = new List<ServerSocket>();
+        try
+        {
+            var first = await ServerSocket.BindAsync(address, port, backlog, v6Only, shared: workers > 1, host.Stopping).ConfigureAwait(false);
+            servers.Add(first);
+            for (var i = 1; i < workers; i++)
+            {
+                servers.Add(await ServerSocket.BindAsync(address, first.Port, backlog, v6Only, shared: true, host.Stopping).ConfigureAwait(false));
+            }
+
+            await Console.Out.WriteLineAsync($"tcp://{Urls.HostText(address)}:{first.Port}").ConfigureAwait(false);
+            await Console.Out.FlushAsync().ConfigureAwait(false);
+            return await ServeAsync(servers, logger, host.Stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (host.Stopping.IsCancellationRequested)
+        {
+            return ToolHost.ExitOk;
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.CloseAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Runs one accept loop per server until Ctrl+C, then closes the servers and lets open connections finish.</summary>
+    internal static async Task<int> ServeAsync(IReadOnlyList<IAsyncEnumerable<SocketConnection>> servers, ILogger logger, CancellationToken stopping)
+    {
+        var open = new ConcurrentDictionary<SocketConnection, Task>();
+        var loops = servers.Select(server => AcceptLoopAsync(server, open, logger, stopping)).ToArray();
+        await Task.WhenAll(loops).ConfigureAwait(false);
+
+        // Stopping: the servers are closed; half-close what is still open and give it a moment to finish.
+        foreach (var connection in open.Keys)
+        {
+            await connection.CloseAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.WhenAll(open.Values).WaitAsync(s_drainTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var connection in open.Keys)
+            {
+                connection.Destroy();
+            }
+        }
+
+        return ToolHost.ExitOk;
+    }
+
+    private static async Task AcceptLoopAsync(IAsyncEnumerable<SocketConnection> server, ConcurrentDictionary<SocketConnection, Task> open,
+        ILogger logger, CancellationToken stopping)
+    {
+        try
+        {
+            await foreach (var connection in server.WithCancellation(stopping).ConfigureAwait(false))
+            {
+                open[connection] = EchoAsync(connection, open, logger);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Ctrl+C: leaving the loop closes the server.
+        }
+    }
+
+    private static async Task EchoAsync(SocketConnection connection, ConcurrentDictionary<SocketConnection, Task> open, ILogger logger)
+    {
+        await Task.Yield(); // let the accept loop go on at once
+        try
+        {
+            await connection.Stream.CopyToAsync(connection.Stream).ConfigureAwait(false);
+            await connection.CloseAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            CliLog.ConnectionFailed(logger, ex);
+            connection.Destroy();
+        }
+        finally
+        {
+            open.TryRemove(connection, out _);
+        }
+    }
+}

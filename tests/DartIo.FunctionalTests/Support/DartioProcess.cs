@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace DartIo.FunctionalTests.Support;
+
+/// <summary>The built <c>dartio</c> tool, run as a child process (it is copied beside the tests by the project reference).</summary>
+internal sealed class DartioProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private DartioProcess(Process process) => _process = process;
+
+    public static DartioProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DartIo.Cli.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new DartioProcess(Process.Start(info)!);
+    }
+
+    /// <summary>The next line on stdout.</summary>
+    public Task<string?> ReadLineAsync() => _process.StandardOutput.ReadLineAsync().Within();
+
+    public Task<string> ReadAllErrorAsync() => _process.StandardError.ReadToEndAsync().Within();
+
+    public async Task<int> WaitForExitAsync()
+    {
+        await _process.WaitForExitAsync().Within();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Asks the tool to stop as Ctrl+C would (SIGTERM takes the same path) and returns its exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        Assert.Equal(0, Kill(_process.Id, 15));
+        return await WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
