@@ -153,6 +153,25 @@ public sealed class SecureServerSocketTests
     }
 
     [Fact]
+    public async Task GetAsyncEnumerator_WhileTheLoopBodyRuns_HandshakesGoOnAhead()
+    {
+        await using var server = await BindAsync();
+        await using var enumerator = server.GetAsyncEnumerator();
+        await using var first = await SecureSocketConnection.ConnectAsync("127.0.0.1", server.Port, TestCertificates.ClientContext())
+            .WaitAsync(Patience);
+        Assert.True(await enumerator.MoveNextAsync().AsTask().WaitAsync(Patience));
+        await using var firstAccepted = enumerator.Current;
+
+        // The loop body is "running" (no MoveNextAsync pending): the next client still completes its handshake.
+        await using var second = await SecureSocketConnection.ConnectAsync("127.0.0.1", server.Port, TestCertificates.ClientContext())
+            .WaitAsync(AtOnce);
+
+        Assert.True(await enumerator.MoveNextAsync().AsTask().WaitAsync(Patience));
+        await using var secondAccepted = enumerator.Current;
+        Assert.Equal(second.Port, secondAccepted.RemotePort);
+    }
+
+    [Fact]
     public async Task RequireClientCertificate_ClientWithoutOne_RefusedAndWithOne_Accepted()
     {
         await using var server = await BindAsync(require: true);
