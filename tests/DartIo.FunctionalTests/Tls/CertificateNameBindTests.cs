@@ -61,17 +61,13 @@ public sealed class CertificateNameBindTests : IDisposable
     [Fact]
     public async Task BindAsync_UnknownCertificateName_CertificateExceptionNamingItAndNothingBound()
     {
-        int port;
-        await using (var probe = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0))
-        {
-            port = probe.Port;
-        }
+        var port = await SecureServerSocketTests.FreePortAsync();
 
         var error = await Assert.ThrowsAsync<CertificateException>(() => SecureServerSocket.BindAsync(InternetAddress.LoopbackIPv4, port, "nope"));
 
         Assert.Contains("'nope'", error.Message, StringComparison.Ordinal);
         Assert.Contains(_folder.Path, error.Message, StringComparison.Ordinal);
-        await using var proof = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, port); // nothing holds the port
+        await SecureServerSocketTests.AssertNothingListensAsync(port);
     }
 
     [Fact]

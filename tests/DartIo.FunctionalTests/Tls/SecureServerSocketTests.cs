@@ -333,7 +333,7 @@ public sealed class SecureServerSocketTests
         await Assert.ThrowsAsync<CertificateException>(() => SecureServerSocket.BindAsync(InternetAddress.LoopbackIPv4, port, new SecurityContext()));
         await Assert.ThrowsAsync<CertificateException>(() => SecureServerSocket.BindAsync(InternetAddress.LoopbackIPv4, port, (SecurityContext?)null));
 
-        await using var proof = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, port); // the port is free
+        await AssertNothingListensAsync(port);
     }
 
     [Fact]
@@ -369,7 +369,7 @@ public sealed class SecureServerSocketTests
         await enumerator.DisposeAsync(); // like break: ends the subscription and closes the server
 
         Assert.Null(await server.AcceptAsync());
-        await using var rebound = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, port); // the port is free again
+        await AssertNothingListensAsync(port);
     }
 
     [Fact]
@@ -412,7 +412,17 @@ public sealed class SecureServerSocketTests
         }
     }
 
-    private static async Task<int> FreePortAsync()
+    /// <summary>
+    /// Nothing listens on the port: a connect is refused. (Binding the port again would race with the many client
+    /// sockets of parallel tests, which may take it as their local port.)
+    /// </summary>
+    internal static async Task AssertNothingListensAsync(int port)
+    {
+        var error = await Assert.ThrowsAsync<NetworkException>(() => SocketConnection.ConnectAsync("127.0.0.1", port).WaitAsync(Patience));
+        Assert.Contains("refused", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    internal static async Task<int> FreePortAsync()
     {
         await using var probe = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0);
         return probe.Port;
