@@ -18,22 +18,15 @@ internal static class ServeCommand
         var port = reader.Int("--port", 8080, 0, 65535);
         var v6Only = reader.Flag("--v6-only");
         var workers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
-        var certificateName = reader.Option("--tls");
-        var database = reader.Option("--db");
-        var clientCertificate = reader.Option("--client-cert");
+        var tls = TlsOptions.Read(reader);
         var gzip = reader.Flag("--gzip");
         var listing = !reader.Flag("--no-listing");
         var folder = reader.Positional() ?? ".";
         reader.Finish();
 
-        if (clientCertificate is not (null or "request" or "require"))
+        if (tls?.Protocols is not null)
         {
-            throw new UsageException($"--client-cert must be 'request' or 'require', not '{clientCertificate}'");
-        }
-
-        if (certificateName is null && (database is not null || clientCertificate is not null))
-        {
-            throw new UsageException($"{(database is not null ? "--db" : "--client-cert")} needs --tls NAME");
+            throw new UsageException("--alpn is not an option of serve: it offers h2 and http/1.1 itself");
         }
 
         if (!Directory.Exists(folder))
@@ -41,16 +34,13 @@ internal static class ServeCommand
             throw new UsageException($"'{folder}' is not a folder");
         }
 
-        var context = certificateName is null ? null
-            : database is null ? SecurityContext.FromCertificateDatabase(CertificateDatabase.Default, certificateName)
-            : SecurityContext.FromCertificateDatabase(CertificateDatabase.Open(database, Environment.GetEnvironmentVariable("DARTIO_CERTDB_PASSWORD")), certificateName);
-
+        var context = tls?.CreateContext(); // the certificate is looked up before anything is bound
         var log = new AccessLog(Console.Error);
-        var handler = new StaticFileHandler(folder, listing, gzip, requireClientCertificate: clientCertificate == "require", log);
+        var handler = new StaticFileHandler(folder, listing, gzip, requireClientCertificate: tls?.RequireClientCertificate ?? false, log);
         var servers = new List<HttpServer>();
         try
         {
-            var requestCertificate = clientCertificate is not null;
+            var requestCertificate = tls?.RequestClientCertificate ?? false;
             for (var i = 0; i < workers; i++)
             {
                 var bindPort = i == 0 ? port : servers[0].Port;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: installs the Debian tools some tests drive (when missing and we are root), builds, tests.
+# Usage: bash scripts/test.sh [extra dotnet test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Tools the functional tests run as peers: openssl (s_client against dartio echo --tls), pk12util (NSS import).
+needed=()
+command -v openssl >/dev/null 2>&1 || needed+=(openssl)
+command -v pk12util >/dev/null 2>&1 || needed+=(libnss3-tools)
+if ((${#needed[@]} > 0)); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${needed[*]}" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${needed[@]}" >/dev/null
+  else
+    echo "note: ${needed[*]} missing and cannot be installed here; the tests that need them will fail" >&2
+  fi
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test DartIo.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
+
+# One plain closing line over all test assemblies.
+awk '/(Passed|Failed)! +- +Failed: /{
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
