@@ -11,7 +11,9 @@ internal static class Program
 
         commands:
           echo    a TCP echo server            dartio echo [--address A] [--port N] [--backlog N] [--v6-only] [--workers N]
-          serve   a static file server         dartio serve [DIR] [--address A] [--port N] [--workers N] ...
+                                                   [--tls NAME [--db DIR] [--client-cert request|require] [--alpn P1,P2]]
+          serve   a static file server         dartio serve [DIR] [--address A] [--port N] [--v6-only] [--workers N]
+                                                   [--tls NAME [--db DIR] [--client-cert request|require]] [--gzip] [--no-listing]
           certs   the certificate database     dartio certs list|add|remove|create|import-nss ...
 
         Every server prints its URL as the first line on stdout, logs to stderr (--verbose for more),
@@ -35,6 +37,8 @@ internal static class Program
             return args[0] switch
             {
                 "echo" => await EchoCommand.RunAsync(rest, host).ConfigureAwait(false),
+                "serve" => await ServeCommand.RunAsync(rest, host).ConfigureAwait(false),
+                "certs" => await CertsCommand.RunAsync(rest, host).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try dartio --help)"),
             };
         }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Net;
@@ -257,7 +256,9 @@ public sealed class HttpResponse
 
         if (BufferOutput && _unflushed + bytes.Length <= FlushThreshold)
         {
-            writer.Write(bytes.Span);
+            // An explicit size: Kestrel's writer has no span to offer for a size hint of 0 before the response starts.
+            bytes.Span.CopyTo(writer.GetSpan(bytes.Length));
+            writer.Advance(bytes.Length);
             _unflushed += bytes.Length;
             return Task.CompletedTask;
         }

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace DartIo.Cli.Commands;
 
 /// <summary>
-/// <c>dartio echo</c>: a TCP echo server on N shared listeners, each with its own accept loop.
+/// <c>dartio echo</c>: a TCP echo server on N shared listeners, each with its own accept loop; with <c>--tls NAME</c>
+/// the same over TLS, serving the certificate database entry NAME.
 /// </summary>
 internal static class EchoCommand
 {
@@ -19,20 +20,38 @@ internal static class EchoCommand
         var backlog = reader.Int("--backlog", 0, 0, int.MaxValue);
         var v6Only = reader.Flag("--v6-only");
         var workers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
+        var tls = TlsOptions.Read(reader);
         reader.Finish();
 
         var logger = host.LoggerFactory.CreateLogger("dartio.echo");
-        var servers = new List<ServerSocket>();
+        var servers = new List<IAsyncEnumerable<SocketConnection>>();
+        var closers = new List<Func<Task>>();
         try
         {
-            var first = await ServerSocket.BindAsync(address, port, backlog, v6Only, shared: workers > 1, host.Stopping).ConfigureAwait(false);
-            servers.Add(first);
-            for (var i = 1; i < workers; i++)
+            var context = tls?.CreateContext(); // the certificate is looked up before anything is bound
+            async Task<int> BindOneAsync(int onPort, bool shared)
             {
-                servers.Add(await ServerSocket.BindAsync(address, first.Port, backlog, v6Only, shared: true, host.Stopping).ConfigureAwait(false));
+                if (context is null)
+                {
+                    var server = await ServerSocket.BindAsync(address, onPort, backlog, v6Only, shared, host.Stopping).ConfigureAwait(false);
+                    servers.Add(server);
+                    closers.Add(server.CloseAsync);
+                    return server.Port;
+                }
+
+                var secure = await tls!.BindAsync(address, onPort, context, backlog, v6Only, shared, host.Stopping).ConfigureAwait(false);
+                servers.Add(secure);
+                closers.Add(secure.CloseAsync);
+                return secure.Port;
             }
 
-            await Console.Out.WriteLineAsync($"tcp://{Urls.HostText(address)}:{first.Port}").ConfigureAwait(false);
+            var boundPort = await BindOneAsync(port, shared: workers > 1).ConfigureAwait(false);
+            for (var i = 1; i < workers; i++)
+            {
+                await BindOneAsync(boundPort, shared: true).ConfigureAwait(false);
+            }
+
+            await Console.Out.WriteLineAsync($"{(context is null ? "tcp" : "tls")}://{Urls.HostText(address)}:{boundPort}").ConfigureAwait(false);
             await Console.Out.FlushAsync().ConfigureAwait(false);
             return await ServeAsync(servers, logger, host.Stopping).ConfigureAwait(false);
         }
@@ -42,9 +61,9 @@ internal static class EchoCommand
         }
         finally
         {
-            foreach (var server in servers)
+            foreach (var close in closers)
             {
-                await server.CloseAsync().ConfigureAwait(false);
+                await close().ConfigureAwait(false);
             }
         }
     }

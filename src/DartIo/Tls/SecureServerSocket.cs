@@ -19,9 +19,10 @@ namespace DartIo;
 /// server goes on accepting.
 /// </para>
 /// <para>
-/// Like <see cref="ServerSocket"/>, it takes connections from the OS only while it is asked for one (enumerated, or an
-/// <see cref="AcceptAsync"/> pending); while asked, it keeps accepting as long as handshakes are in flight and none
-/// has finished for the asker (up to a bound), so that one stalled handshake does not hold up the next client.
+/// Like <see cref="ServerSocket"/>, it takes connections from the OS only while it is asked for one: an
+/// <see cref="AcceptAsync"/> pending, or enumerating (then it keeps asking while the loop body runs, working at most
+/// 16 connections ahead). While a caller waits, it keeps accepting as long as handshakes are in flight and none has
+/// finished for the caller (up to 1024), so that one stalled handshake does not hold up the next client.
 /// </para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "CloseAsync, which DisposeAsync calls, cancels and disposes the token source after the pump and every handshake have ended.")]
@@ -32,6 +33,12 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
 
     /// <summary>How many handshakes may run at once while someone is asking (the look-ahead bound).</summary>
     internal const int MaxHandshakesInFlight = 1024;
+
+    /// <summary>
+    /// How many connections an enumerating server works ahead of its loop (handshakes running plus finished ones
+    /// not taken yet), so that it keeps asking while its loop body runs, as an enumerating <see cref="ServerSocket"/> does.
+    /// </summary>
+    internal const int EnumerationLookAhead = 16;
 
     private readonly ServerSocket _inner;
     private readonly SecurityContext _context;
@@ -53,6 +60,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
     private CancellationTokenSource? _asking;
     private Exception? _fault;
     private bool _closed;
+    private bool _enumerating;
     private Task? _closing;
     private int _subscribed;
 
@@ -185,6 +193,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
         TimeProvider timeProvider, TimeSpan handshakeTimeout)
     {
         var identity = (context ?? throw new CertificateException(Messages.NoServerCertificate)).ServerIdentity;
+        _ = identity.Context; // built now, so the first client does not wait for the chain to be walked
         var inner = ServerSocket.Bind(address, port, backlog, v6Only, shared);
         var server = new SecureServerSocket(inner, context, requestClientCertificate, requireClientCertificate, supportedProtocols,
             timeProvider, handshakeTimeout);
@@ -239,6 +248,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
 
             if (_ready.TryDequeue(out var ready))
             {
+                WakePump(); // an enumerating server may work ahead again
                 return new ValueTask<SecureSocketConnection?>(ready);
             }
 
@@ -274,6 +284,13 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
         if (Interlocked.Exchange(ref _subscribed, 1) != 0)
         {
             throw new InvalidOperationException(Messages.AlreadySubscribed);
+        }
+
+        _inner.Subscribe(); // the listening socket keeps this server's turn while the loop body runs
+        lock (_gate)
+        {
+            _enumerating = true;
+            WakePump();
         }
 
         return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -364,7 +381,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
                     return;
                 }
 
-                if (_waiting > 0 && _inFlight < MaxHandshakesInFlight)
+                if (HasDemandLocked())
                 {
                     asking = _asking = new CancellationTokenSource();
                 }
@@ -414,6 +431,12 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
 
             lock (_gate)
             {
+                if (_closed)
+                {
+                    socket.Dispose(); // closed while this accept completed: nobody will take it
+                    return;
+                }
+
                 _inFlight++;
             }
 
@@ -492,15 +515,15 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
                     {
                         _ready.Enqueue(connection);
                     }
-
-                    if (_waiting == 0)
-                    {
-                        _asking?.Cancel();
-                    }
                 }
             }
 
             _inFlight--;
+            if (!HasDemandLocked())
+            {
+                _asking?.Cancel();
+            }
+
             WakePump();
             if (_closed && _inFlight == 0)
             {
@@ -521,7 +544,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
             if (waiter.TrySetCanceled(cancellationToken))
             {
                 _waiting--; // it stays queued, completed; Finish skips it
-                if (_waiting == 0)
+                if (!HasDemandLocked())
                 {
                     _asking?.Cancel();
                 }
@@ -543,6 +566,14 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
             _waiting = 0;
         }
     }
+
+    /// <summary>
+    /// Whether the pump should take another connection: a caller is waiting, or an enumerating server has room to work
+    /// ahead; and fewer than <see cref="MaxHandshakesInFlight"/> handshakes run. Called under the lock.
+    /// </summary>
+    private bool HasDemandLocked() =>
+        !_closed && _inFlight < MaxHandshakesInFlight &&
+        (_waiting > 0 || (_enumerating && _ready.Count + _inFlight < EnumerationLookAhead));
 
     /// <summary>Wakes the pump to look at the demand again. Called under the lock.</summary>
     private void WakePump()

@@ -183,6 +183,32 @@ public sealed class HttpServerServingTests
     }
 
     [Fact]
+    public async Task AddAsync_SmallChunksWithContentLength_SendsThemAll()
+    {
+        await using var server = await ServeAsync(async request =>
+        {
+            request.Response.ContentLength = 10;
+            await request.Response.AddAsync("01234"u8.ToArray());
+            await request.Response.AddAsync("56789"u8.ToArray());
+        });
+
+        var response = await HttpTesting.SendAsync(server.Port, CloseRequest);
+
+        Assert.Equal(("10", "0123456789"), (response.Header("Content-Length"), response.Text));
+    }
+
+    [Fact]
+    public async Task Write_LongText_IsSentWhole()
+    {
+        var text = new string('é', 100_000) + "end";
+        await using var server = await ServeAsync(request => { request.Response.Write(text); return Task.CompletedTask; });
+
+        var response = await HttpTesting.SendAsync(server.Port, CloseRequest);
+
+        Assert.Equal(text, response.Text);
+    }
+
+    [Fact]
     public async Task Write_DefaultContentType_EncodesUtf8()
     {
         await using var server = await ServeAsync(request => { request.Response.Write("é€"); return Task.CompletedTask; });

@@ -6,6 +6,7 @@ internal sealed class ManualTimeProvider : TimeProvider
     private readonly Lock _gate = new();
     private readonly List<ManualTimer> _timers = [];
     private DateTimeOffset _now = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private TaskCompletionSource _timerCreated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _ticks;
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
@@ -46,10 +47,30 @@ internal sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Completes when the next timer is created (for example a handshake's timeout), so a test knows when to advance.</summary>
+    public Task NextTimerCreated
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timerCreated.Task;
+            }
+        }
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(this, callback, state);
         timer.Change(dueTime, period);
+        TaskCompletionSource created;
+        lock (_gate)
+        {
+            created = _timerCreated;
+            _timerCreated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        created.TrySetResult();
         return timer;
     }
 

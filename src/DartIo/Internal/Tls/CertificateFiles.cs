@@ -17,6 +17,18 @@ internal static class CertificateFiles
     private const string DsaOid = "1.2.840.10040.4.1";
     private const int ErrorInvalidPassword = unchecked((int)0x80070056);
 
+    /// <summary>
+    /// .NET's defaults guard against hostile files with a cost cap that NSS's own exports exceed (pk12util uses 600,000
+    /// PBKDF2 iterations for the MAC and for each bag). Certificate files are the operator's own configuration, so the
+    /// cap is raised enough for those, and kept otherwise.
+    /// </summary>
+    private static readonly Pkcs12LoaderLimits s_loaderLimits = new(Pkcs12LoaderLimits.Defaults)
+    {
+        MacIterationLimit = 2_000_000,
+        IndividualKdfIterationLimit = 2_000_000,
+        TotalKdfIterationLimit = 10_000_000,
+    };
+
     /// <summary>The text by which a file names itself in error messages.</summary>
     public static string Describe(string file) => $"'{file}'";
 
@@ -211,7 +223,7 @@ internal static class CertificateFiles
         X509Certificate2Collection loaded;
         try
         {
-            loaded = X509CertificateLoader.LoadPkcs12Collection(data, password, X509KeyStorageFlags.Exportable);
+            loaded = X509CertificateLoader.LoadPkcs12Collection(data, password, X509KeyStorageFlags.Exportable, s_loaderLimits);
         }
         catch (CryptographicException ex) when (ex.HResult == ErrorInvalidPassword)
         {

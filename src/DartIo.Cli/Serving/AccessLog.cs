@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Threading.Channels;
+
+namespace DartIo.Cli.Serving;
+
+/// <summary>
+/// One line per request on stderr, in the Common Log Format, written by a background loop so that a request never
+/// waits for the terminal.
+/// </summary>
+internal sealed class AccessLog : IAsyncDisposable
+{
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TextWriter _output;
+    private readonly Task _writing;
+
+    public AccessLog(TextWriter output)
+    {
+        _output = output;
+        _writing = WriteLoopAsync();
+    }
+
+    /// <summary>Logs a served request: <c>remote - - [time] "METHOD target HTTP/v" status bytes</c>.</summary>
+    public void Add(HttpRequest request, int status, long bytes)
+    {
+        var remote = request.ConnectionInfo?.RemoteAddress.Address ?? "-";
+        var time = DateTime.UtcNow.ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture);
+        var size = bytes > 0 ? bytes.ToString(CultureInfo.InvariantCulture) : "-";
+        _lines.Writer.TryWrite($"{remote} - - [{time}] \"{request.Method} {request.Uri.OriginalString} HTTP/{request.ProtocolVersion}\" {status} {size}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _lines.Writer.TryComplete();
+        await _writing.ConfigureAwait(false);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _lines.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var line))
+            {
+                await _output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
+            await _output.FlushAsync().ConfigureAwait(false);
+        }
+    }
+}

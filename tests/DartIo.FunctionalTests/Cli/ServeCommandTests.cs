@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Net.Sockets;
+using DartIo.FunctionalTests.Http;
+using DartIo.FunctionalTests.Support;
+using DartIo.Tests.Tls;
+
+namespace DartIo.FunctionalTests.Cli;
+
+public sealed class ServeCommandTests
+{
+    private static int PortOf(string url) => int.Parse(url.TrimEnd('/')[(url.TrimEnd('/').LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Serve_Folder_PrintsItsUrlServesLogsAndExitsCleanlyOnSigterm()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("hello.txt", "served by the tool");
+        await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "2");
+
+        var url = await tool.ReadLineAsync();
+        Assert.NotNull(url);
+        Assert.Matches(@"^http://127\.0\.0\.1:\d+/$", url);
+        using var client = HttpTesting.Client();
+        Assert.Equal("served by the tool", await client.GetStringAsync(url + "hello.txt"));
+        Assert.Equal(0, await tool.StopAsync());
+        var log = await tool.ReadAllErrorAsync();
+        Assert.Matches(@"127\.0\.0\.1 - - \[[^\]]+\] ""GET /hello\.txt HTTP/1\.1"" 200 18", log);
+    }
+
+    [Fact]
+    public async Task Serve_Sigterm_LetsTheDownloadInFlightFinish()
+    {
+        using var folder = new TemporaryDirectory();
+        var big = new byte[32 << 20];
+        new Random(7).NextBytes(big);
+        folder.Write("big.bin", big);
+        await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1");
+        var url = (await tool.ReadLineAsync())!;
+        using var connection = await HttpTesting.ConnectAsync(PortOf(url));
+        connection.Socket.ReceiveBufferSize = 64 * 1024; // so that the server is still sending when it is told to stop
+        await connection.SendAsync("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+        var first = new byte[1];
+        Assert.Equal(1, await connection.Socket.ReceiveAsync(first.AsMemory()).Within());
+
+        var exiting = tool.StopAsync();
+        var rest = new MemoryStream();
+        rest.Write(first);
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await connection.Socket.ReceiveAsync(buffer.AsMemory()).Within()) > 0)
+        {
+            rest.Write(buffer, 0, read);
+        }
+
+        Assert.Equal(0, await exiting);
+        var response = rest.ToArray();
+        var bodyStart = response.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
+        Assert.Equal(big.Length, response.Length - bodyStart);
+        Assert.True(response.AsSpan(bodyStart).SequenceEqual(big));
+    }
+
+    [Fact]
+    public async Task Serve_Tls_ServesHttpsFromTheDatabase()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("hello.txt", "over tls");
+        using var database = new TemporaryDirectory();
+        CertificateDatabase.Open(database.Path).Add("web", TestCertificates.Server);
+        await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
+            "--tls", "web", "--db", database.Path);
+
+        var url = await tool.ReadLineAsync();
+        Assert.NotNull(url);
+        Assert.StartsWith("https://127.0.0.1:", url, StringComparison.Ordinal);
+        using var client = HttpServerSecureTests.SecureClient();
+        Assert.Equal("over tls", await client.GetStringAsync(url + "hello.txt"));
+        Assert.Equal(0, await tool.StopAsync());
+    }
+
+    [Fact]
+    public async Task Serve_TlsRequiringClientCertificates_RefusesRequestsWithoutOne()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("hello.txt", "for certified clients");
+        using var database = new TemporaryDirectory();
+        CertificateDatabase.Open(database.Path).Add("web", TestCertificates.Server);
+        await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
+            "--tls", "web", "--db", database.Path, "--client-cert", "require");
+        var url = (await tool.ReadLineAsync())!;
+
+        using var anonymous = HttpServerSecureTests.SecureClient();
+        using var refused = await anonymous.GetAsync(url + "hello.txt");
+        using var certified = HttpServerSecureTests.SecureClient(TestCertificates.Client);
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("for certified clients", await certified.GetStringAsync(url + "hello.txt"));
+        Assert.Equal(0, await tool.StopAsync());
+    }
+
+    [Theory]
+    [InlineData("--port", "eighty")]
+    [InlineData("--client-cert", "maybe", "--tls", "web")]
+    [InlineData("--db", "/tmp")]
+    [InlineData("--bogus")]
+    [InlineData("/no/such/folder")]
+    public async Task Serve_BadArguments_ExitTwoWithAOneLineReason(params string[] args)
+    {
+        await using var tool = DartioProcess.Start(["serve", .. args]);
+
+        Assert.Equal(2, await tool.WaitForExitAsync());
+        var error = (await tool.ReadAllErrorAsync()).Trim();
+        Assert.StartsWith("dartio: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public async Task Serve_PortTaken_ExitsOneWithTheNetworkError()
+    {
+        using var taken = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndPoint!).Port;
+        using var folder = new TemporaryDirectory();
+        await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, await tool.WaitForExitAsync());
+        Assert.Contains("Failed to create server socket", await tool.ReadAllErrorAsync(), StringComparison.Ordinal);
+    }
+}
