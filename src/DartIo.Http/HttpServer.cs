@@ -32,6 +32,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     private static readonly TimeSpan s_defaultIdleTimeout = TimeSpan.FromSeconds(120);
 
     private readonly ServerSocket _socket;
+    private readonly bool _ownsSocket;
     private readonly bool _secure;
     private readonly KestrelServerOptions _options;
     private readonly KestrelServer _kestrel;
@@ -57,6 +58,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     private HttpServer(ServerSocket socket, bool ownsSocket, Action<ListenOptions>? useTls)
     {
         _socket = socket;
+        _ownsSocket = ownsSocket;
         _secure = useTls is not null;
         var loggerFactory = DartIoLogging.LoggerFactory;
         _logger = loggerFactory.CreateLogger(HttpLog.Category);
@@ -442,6 +444,15 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         if (Interlocked.Exchange(ref _subscriptions, 1) != 0)
         {
             throw new InvalidOperationException(HttpMessages.AlreadySubscribed);
+        }
+
+        // A socket of our own asks continuously from now on (its enumerating mode), so that shared servers take
+        // connections in strict turn even when they arrive in a burst; with only Kestrel's one pending accept,
+        // a burst went to whichever server's accept loop ran first (bench case 7: 4 sharers, max/min 22).
+        // A socket given to ListenOn stays the caller's: it may serve another server after this one closes.
+        if (_ownsSocket)
+        {
+            _socket.Subscribe();
         }
     }
 
