@@ -365,9 +365,18 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         }
 
         // The stream has ended (the server is closing): nobody will take this request.
+        return RefuseAsync(request);
+    }
+
+    /// <summary>Answers 503 (and closes the connection) to a request that no subscriber will see.</summary>
+    private Task RefuseAsync(HttpRequest request)
+    {
         HttpLog.RequestAfterClose(_logger, _socket.Address.Host, _socket.Port);
-        request.Response.TryReset(StatusCodes.Status503ServiceUnavailable);
-        request.Response.PersistentConnection = false;
+        if (request.Response.TryReset(StatusCodes.Status503ServiceUnavailable))
+        {
+            request.Response.PersistentConnection = false;
+        }
+
         return request.Response.CloseAsync();
     }
 
@@ -465,6 +474,19 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         finally
         {
             await CloseAsync().ConfigureAwait(false);
+
+            // Requests that were queued when the loop ended would otherwise wait for an answer forever.
+            while (reader.TryRead(out var leftover))
+            {
+                try
+                {
+                    await RefuseAsync(leftover).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException)
+                {
+                    // Its client has gone already.
+                }
+            }
         }
     }
 
