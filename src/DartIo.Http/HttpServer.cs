@@ -31,6 +31,9 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 {
     private static readonly TimeSpan s_defaultIdleTimeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>Kestrel's heartbeat: it checks timeouts once a second, after a grace of one more second.</summary>
+    private static readonly TimeSpan s_kestrelTick = TimeSpan.FromSeconds(1);
+
     private readonly ServerSocket _socket;
     private readonly bool _ownsSocket;
     private readonly bool _secure;
@@ -77,7 +80,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             AddServerHeader = false,
             ApplicationServices = KestrelServices.For(loggerFactory),
         };
-        _options.Limits.KeepAliveTimeout = s_defaultIdleTimeout;
+        _options.Limits.KeepAliveTimeout = KeepAliveFor(s_defaultIdleTimeout);
         var endPoint = new ServerSocketEndPoint(socket, ownsSocket)
         {
             Subscribed = _subscribed.Task,
@@ -131,8 +134,9 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
     /// <summary>
     /// How long a connection may wait for its next request before the server closes it; 120 s by default,
-    /// null for never. A connection is closed after at least one and at most two timeouts (Kestrel checks
-    /// once a second). A change applies to connections accepted after it. Mirrors Dart's <c>idleTimeout</c>.
+    /// null for never. A connection is closed after at least one timeout and at most one timeout plus a second
+    /// (Kestrel checks timeouts once a second), so within Dart's one to two timeouts for timeouts of a second or
+    /// more. A change applies to connections accepted after it. Mirrors Dart's <c>idleTimeout</c>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">(Set.) Zero or negative.</exception>
     public TimeSpan? IdleTimeout
@@ -146,7 +150,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             }
 
             _idleTimeout = value;
-            _options.Limits.KeepAliveTimeout = value ?? Timeout.InfiniteTimeSpan;
+            _options.Limits.KeepAliveTimeout = KeepAliveFor(value);
         }
     }
 
@@ -363,9 +367,18 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         }
 
         // The stream has ended (the server is closing): nobody will take this request.
+        return RefuseAsync(request);
+    }
+
+    /// <summary>Answers 503 (and closes the connection) to a request that no subscriber will see.</summary>
+    private Task RefuseAsync(HttpRequest request)
+    {
         HttpLog.RequestAfterClose(_logger, _socket.Address.Host, _socket.Port);
-        request.Response.TryReset(StatusCodes.Status503ServiceUnavailable);
-        request.Response.PersistentConnection = false;
+        if (request.Response.TryReset(StatusCodes.Status503ServiceUnavailable))
+        {
+            request.Response.PersistentConnection = false;
+        }
+
         return request.Response.CloseAsync();
     }
 
@@ -472,6 +485,19 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         finally
         {
             await CloseAsync().ConfigureAwait(false);
+
+            // Requests that were queued when the loop ended would otherwise wait for an answer forever.
+            while (reader.TryRead(out var leftover))
+            {
+                try
+                {
+                    await RefuseAsync(leftover).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException)
+                {
+                    // Its client has gone already.
+                }
+            }
         }
     }
 
@@ -548,6 +574,17 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         await closing.ConfigureAwait(false);
         await Done.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Kestrel closes an idle connection at its first heartbeat after the keep-alive timeout plus one heartbeat
+    /// interval; taking that interval off puts the close between one idle timeout and one timeout plus a second.
+    /// </summary>
+    private static TimeSpan KeepAliveFor(TimeSpan? idleTimeout) => idleTimeout switch
+    {
+        null => Timeout.InfiniteTimeSpan,
+        { } timeout when timeout > s_kestrelTick => timeout - s_kestrelTick,
+        _ => TimeSpan.FromMilliseconds(1),
+    };
 
     private void LogBound() => HttpLog.Bound(_logger, _secure ? "https" : "http", _socket.Address.Host, _socket.Port);
 

@@ -11,7 +11,7 @@ internal sealed class SafePaths
     /// <param name="root">The served folder; it is resolved through any links once, here.</param>
     public SafePaths(string root)
     {
-        Root = RealPath(Path.GetFullPath(root)) ?? throw new DirectoryNotFoundException(root);
+        Root = RealPath("/", Path.GetFullPath(root).Split('/', StringSplitOptions.RemoveEmptyEntries)) ?? throw new DirectoryNotFoundException(root);
     }
 
     /// <summary>The served folder's real path (no links, no trailing separator).</summary>
@@ -48,19 +48,22 @@ internal sealed class SafePaths
             }
         }
 
-        var real = RealPath(segments.Length == 0 ? Root : Path.Join(Root, string.Join('/', segments)));
+        var real = RealPath(Root, segments); // the root is real already: only what is below it needs resolving
         return real is not null && IsInside(real) ? real : null;
     }
 
     private bool IsInside(string path) =>
         path == Root || (path.StartsWith(Root, StringComparison.Ordinal) && (Root.EndsWith('/') || path[Root.Length] == '/'));
 
-    /// <summary>Resolves every symbolic link on the way, like POSIX <c>realpath</c>; null when something does not exist.</summary>
-    private static string? RealPath(string path)
+    /// <summary>
+    /// Resolves every symbolic link on the way from a real folder down a list of segments, like POSIX <c>realpath</c>;
+    /// null when something does not exist.
+    /// </summary>
+    private static string? RealPath(string start, IEnumerable<string> segments)
     {
         var hops = 0;
-        var pending = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        var current = "/";
+        var pending = new Queue<string>(segments);
+        var current = start;
         while (pending.TryDequeue(out var segment))
         {
             var next = Path.Join(current, segment);

@@ -51,6 +51,18 @@ internal sealed class StaticFileHandler
         {
             sent = await ServeAsync(request, response).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            // Gone since it was looked at, or not readable by this process: found out before anything was written.
+            foreach (var name in (string[])["ETag", "Last-Modified", "Accept-Ranges", "Content-Range"])
+            {
+                response.Headers.RemoveAll(name);
+            }
+
+            sent = ex is UnauthorizedAccessException
+                ? await PlainAsync(response, HttpStatusCode.Forbidden, "Not readable.").ConfigureAwait(false)
+                : await PlainAsync(response, HttpStatusCode.NotFound, "Not found.").ConfigureAwait(false);
+        }
         finally
         {
             _log?.Add(request, response.StatusCode, sent);

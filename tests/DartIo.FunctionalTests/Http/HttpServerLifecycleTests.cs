@@ -9,7 +9,7 @@ public sealed class HttpServerLifecycleTests
     private const string KeepAliveRequest = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
     [Fact]
-    public async Task IdleTimeout_Short_ClosesAnIdleConnectionAfterOneToTwoTimeoutsPlusKestrelsTick()
+    public async Task IdleTimeout_OneSecond_ClosesAnIdleConnectionAfterOneToTwoSeconds()
     {
         await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
         server.IdleTimeout = TimeSpan.FromSeconds(1);
@@ -21,8 +21,8 @@ public sealed class HttpServerLifecycleTests
 
         Assert.True(await connection.ClosedByServerAsync().WaitAsync(HttpTesting.Timeout));
 
-        // Kestrel checks timeouts once a second, so the bound is two timeouts plus that tick.
-        Assert.InRange(idle.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4));
+        // Dart: between one and two timeouts (Kestrel's once-a-second check is compensated); some slack for a busy machine.
+        Assert.InRange(idle.Elapsed, TimeSpan.FromSeconds(0.95), TimeSpan.FromSeconds(2.75));
     }
 
     [Fact]
