@@ -7,8 +7,9 @@ namespace Bench.Report;
 /// <param name="Reference">The server every ratio is taken to; null when the case has none.</param>
 /// <param name="HigherIsBetter">False for memory and spread, where less is better.</param>
 /// <param name="Servers">The servers in the order they ran.</param>
+/// <param name="Short">A short name for the summary chart.</param>
 internal sealed record CaseDefinition(string Id, string Title, string Unit, string? Reference, bool HigherIsBetter,
-    IReadOnlyList<string> Servers);
+    IReadOnlyList<string> Servers, string Short);
 
 /// <summary>A goal from issue 5, checked against the medians of one run.</summary>
 internal sealed record Target(string Case, string Server, string Text, Func<Medians, bool?> Check);
@@ -19,27 +20,27 @@ internal static class Cases
     public static readonly IReadOnlyList<CaseDefinition> All =
     [
         new("1-plaintext", "1. HTTP/1.1 plaintext hello, 64 keep-alive connections (wrk)", "req/s", "kestrel", true,
-            ["kestrel", "dartio-listen", "dartio-foreach", "go", "node", "nginx"]),
+            ["kestrel", "dartio-listen", "dartio-foreach", "go", "node", "nginx"], "1 plaintext"),
         new("2-tls", "2a. HTTPS hello (HTTP/1.1 over TLS), 64 keep-alive connections (wrk)", "req/s", "kestrel-tls", true,
-            ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"]),
+            ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"], "2a TLS"),
         new("2-handshake", "2b. New TLS connections: full handshake and one GET each, 16 loops (LoadClient tlsrate)", "conn/s", "kestrel-tls", true,
-            ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"]),
+            ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"], "2b handshakes"),
         new("3-h2", "3. HTTP/2 over TLS hello, 64 connections x 8 streams (h2load)", "req/s", "kestrel-tls", true,
-            ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"]),
+            ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"], "3 HTTP/2"),
         new("4-static-64k", "4a. Static file of 64 KiB, 64 keep-alive connections (wrk)", "req/s", "nginx-files", true,
-            ["nginx-files", "dartio-serve", "go-files"]),
+            ["nginx-files", "dartio-serve", "go-files"], "4a 64 KiB"),
         new("4-static-16m", "4b. Static file of 16 MiB, 16 keep-alive connections (wrk)", "req/s", "nginx-files", true,
-            ["nginx-files", "dartio-serve", "go-files"]),
+            ["nginx-files", "dartio-serve", "go-files"], "4b 16 MiB"),
         new("5-echo", "5. TCP echo, 64-byte messages, 64 connections ping-pong (LoadClient echo)", "msg/s", "dotnet-echo", true,
-            ["dotnet-echo", "dartio-echo", "go-echo", "node-echo"]),
+            ["dotnet-echo", "dartio-echo", "go-echo", "node-echo"], "5 echo"),
         new("6-connrate", "6. Connection rate: connect, one 64-byte exchange, close; 32 loops (LoadClient connrate)", "conn/s", "dotnet-echo", true,
-            ["dotnet-echo", "dartio-echo", "go-echo", "node-echo"]),
+            ["dotnet-echo", "dartio-echo", "go-echo", "node-echo"], "6 conn rate"),
         new("7-shared", "7a. Shared HttpServers on one port, plaintext hello, 64 connections (wrk)", "req/s", "dartio-x1", true,
-            ["dartio-x1", "dartio-x2", "dartio-x4"]),
+            ["dartio-x1", "dartio-x2", "dartio-x4"], "7a shared"),
         new("7-spread", "7b. Shared: requests per sharer, max/min (1.00 is even)", "max/min", null, false,
-            ["dartio-x2", "dartio-x4"]),
+            ["dartio-x2", "dartio-x4"], "7b spread"),
         new("8-memory", "8. Resident memory per idle keep-alive connection (10,000 connections, LoadClient idle)", "KiB/conn", "kestrel", false,
-            ["kestrel", "dartio-listen", "go", "nginx"]),
+            ["kestrel", "dartio-listen", "go", "nginx"], "8 memory"),
     ];
 
     public static string Label(string server) => server switch
@@ -61,6 +62,16 @@ internal static class Cases
         "dartio-x2" => "DartIo, 2 sharers",
         "dartio-x4" => "DartIo, 4 sharers",
         _ => server,
+    };
+
+    /// <summary>The server's name without "DartIo", for the summary chart.</summary>
+    public static string ShortLabel(string server) => server switch
+    {
+        "dartio-listen" or "dartio-tls" => "Listen",
+        "dartio-foreach" => "await foreach",
+        "dartio-echo" => "ServerSocket",
+        "dartio-x4" => "4 sharers",
+        _ => Label(server),
     };
 
     public static bool IsDartIo(string server) => server.StartsWith("dartio", StringComparison.Ordinal);

@@ -308,7 +308,7 @@ internal static class Charts
             script.AppendLine("set yrange [0:*]");
             script.AppendLine("set offsets 0, 0, graph 0.08, 0");
             script.AppendLine($"plot {name} using 1:3:7:xtic(2) with boxes lc rgb variable, " +
-                $"{name} using 1:3:4:5 with yerrorbars lc rgb '#303030' pt 0, " +
+                $"{name} using 1:3:4:5 with yerrorbars lc rgb '#303030' pt 7 ps 0, " +
                 $"{name} using 1:5:6 with labels offset 0,0.8");
         }
 
@@ -325,22 +325,23 @@ internal static class Charts
 
             var goal = target.Case == "8-memory" ? 1.0 : double.Parse(target.Text.Split(' ')[1], CultureInfo.InvariantCulture);
             var met = target.Check(medians) == true;
+            var definition = Cases.All.First(c => c.Id == target.Case);
             summary.AppendLine(CultureInfo.InvariantCulture,
-                $"{i++} \"{target.Case.Split('-')[0]} {Cases.Label(target.Server).Replace("DartIo ", "", StringComparison.Ordinal)}\" {ratio.Value:R} {goal:R} {(met ? 0x3a9a3a : 0xc83c3c)}");
+                $"{i++} \"{definition.Short}: {Cases.ShortLabel(target.Server)}\" {ratio.Value:R} {goal:R} {(met ? 0x3a9a3a : 0xc83c3c)}");
         }
 
         if (i > 0)
         {
             script.AppendLine("$summary << EOD").Append(summary).AppendLine("EOD");
             script.AppendLine($"set output '{Path.Combine(outDir, "summary.png")}'");
-            script.AppendLine($"set title \"DartIo / reference per case ({command}); black marks: the target (memory: at most)\\ngreen: target met, red: missed\"");
+            script.AppendLine($"set title \"DartIo / reference per case ({command}); black lines: the targets (memory: at most)\\ngreen: target met, red: missed\"");
             script.AppendLine("set ylabel 'ratio to the reference'");
             script.AppendLine(CultureInfo.InvariantCulture, $"set xrange [-0.6:{i - 0.4}]");
             script.AppendLine("set yrange [0:*]");
             script.AppendLine("set xtics rotate by -30");
             script.AppendLine("plot $summary using 1:3:5:xtic(2) with boxes lc rgb variable, " +
-                "$summary using 1:4 with points pt 7 ps 1.4 lc rgb 'black', " +
-                "$summary using 1:3:(sprintf('%.2f', $3)) with labels offset 0,0.8");
+                "$summary using ($1 - 0.36):4:(0.72):(0) with vectors nohead lw 3 lc rgb 'black', " +
+                "$summary using 1:3:(sprintf('%.2f', $3)) with labels offset 0,-0.9 tc rgb 'white'");
         }
 
         var scriptPath = Path.Combine(outDir, "raw", "charts.gp");
