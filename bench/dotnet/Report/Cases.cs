@@ -21,7 +21,7 @@ internal static class Cases
     [
         new("1-plaintext", "1. HTTP/1.1 plaintext hello, 64 keep-alive connections (wrk)", "req/s", "kestrel", true,
             ["kestrel", "dartio-listen", "dartio-foreach", "go", "node", "nginx"], "1 plaintext"),
-        new("2-tls", "2a. HTTPS hello (HTTP/1.1 over TLS), 64 keep-alive connections (wrk)", "req/s", "kestrel-tls", true,
+        new("2-tls", "2a. HTTPS hello (HTTP/1.1 over TLS), 64 keep-alive connections (h2load --h1)", "req/s", "kestrel-tls", true,
             ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"], "2a TLS"),
         new("2-handshake", "2b. New TLS connections: full handshake and one GET each, 16 loops (LoadClient tlsrate)", "conn/s", "kestrel-tls", true,
             ["kestrel-tls", "dartio-tls", "go-tls", "nginx-tls"], "2b handshakes"),

@@ -86,7 +86,8 @@ internal static class Program
         "Median over the rounds; spread = (max - min) / median; ratio = median / the reference's median in this run " +
         "(ref, the first row of each case). Where lower is better (memory, spread) the ratio is still this / ref. " +
         "Targets are issue 5's: a miss is marked **missed**, never a failure of the run. " +
-        "`errors` counts failed requests or connections (non-2xx, resets, timeouts) in any round.";
+        "`errors` counts failed requests or connections (non-2xx, resets, timeouts) in any round. " +
+        "(noisy): the server's or the reference's spread is over 25%, so re-run on a quiet machine before trusting that verdict.";
 
     /// <summary>The table, one row per server and case.</summary>
     private static string Table(Medians medians)
@@ -131,6 +132,10 @@ internal static class Program
                         false => $"{t.Text}: **missed**",
                         null => $"{t.Text}: not measured",
                     }));
+                if (targets.Length > 0 && IsNoisy(medians, definition, server))
+                {
+                    targets += " (noisy)";
+                }
                 var caseCell = first ? $"{definition.Title}, {definition.Unit}" : "";
                 first = false;
                 text.AppendLine($"| {caseCell} | {label} | {median} | {spread} | {ratio} | {targets} |");
@@ -139,6 +144,13 @@ internal static class Program
 
         return text.ToString();
     }
+
+    /// <summary>A spread above this, in the server's or the reference's rounds, makes a verdict unreliable.</summary>
+    private const double NoisySpread = 0.25;
+
+    private static bool IsNoisy(Medians medians, CaseDefinition definition, string server) =>
+        new[] { server, definition.Reference }.Any(s => s is not null && medians.Stat(definition.Id, s) is { Values.Count: > 1 } stat
+            && !(stat.Spread <= NoisySpread));
 
     internal static string Format(double value, string unit) => unit switch
     {
