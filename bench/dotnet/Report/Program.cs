@@ -87,14 +87,17 @@ internal static class Program
         "(ref, the first row of each case). Where lower is better (memory, spread) the ratio is still this / ref. " +
         "Targets are issue 5's: a miss is marked **missed**, never a failure of the run. " +
         "`errors` counts failed requests or connections (non-2xx, resets, timeouts) in any round. " +
-        "(noisy): the server's or the reference's spread is over 25%, so re-run on a quiet machine before trusting that verdict.";
+        "(noisy): the server's or the reference's spread is over 25%, so re-run on a quiet machine before trusting that verdict. " +
+        "Server CPU/op: the server process's CPU time (user + system) in the measured window divided by the operations in it " +
+        "(median over the rounds; in brackets, this / the reference's, lower is better). It hardly moves when other work on " +
+        "the machine takes the server's core for a while, so on a busy machine it compares the servers' costs better than throughput does.";
 
     /// <summary>The table, one row per server and case.</summary>
     private static string Table(Medians medians)
     {
         var text = new StringBuilder();
-        text.AppendLine("| case | server | median | spread | ratio | target |");
-        text.AppendLine("|---|---|--:|--:|--:|---|");
+        text.AppendLine("| case | server | median | spread | ratio | server CPU/op (ratio) | target |");
+        text.AppendLine("|---|---|--:|--:|--:|--:|---|");
         foreach (var definition in Cases.All)
         {
             if (!medians.HasAny(definition.Id))
@@ -112,7 +115,7 @@ internal static class Program
                     label = $"**{label}**";
                 }
 
-                string median, spread, ratio;
+                string median, spread, ratio, cpu = "";
                 if (stat is null || stat.Values.Count == 0)
                 {
                     median = stat?.Missing ?? "no result";
@@ -123,6 +126,14 @@ internal static class Program
                     median = Format(stat.Median, definition.Unit) + (stat.Errors > 0 ? $" (errors: {stat.Errors.ToString("N0", s_invariant)})" : "");
                     spread = stat.Values.Count > 1 && double.IsFinite(stat.Spread) ? (stat.Spread * 100).ToString("0.0", s_invariant) + "%" : "-";
                     ratio = medians.Ratio(definition, server) is { } r ? r.ToString("0.00", s_invariant) : "";
+                    if (stat.CpuMedian is { } micros)
+                    {
+                        cpu = FormatMicros(micros);
+                        if (definition.Reference is { } reference && medians.Stat(definition.Id, reference)?.CpuMedian is > 0 and var refMicros)
+                        {
+                            cpu += $" ({(micros / refMicros).ToString("0.00", s_invariant)})";
+                        }
+                    }
                 }
 
                 var targets = string.Join("; ", Cases.Targets.Where(t => t.Case == definition.Id && t.Server == server)
@@ -138,12 +149,20 @@ internal static class Program
                 }
                 var caseCell = first ? $"{definition.Title}, {definition.Unit}" : "";
                 first = false;
-                text.AppendLine($"| {caseCell} | {label} | {median} | {spread} | {ratio} | {targets} |");
+                text.AppendLine($"| {caseCell} | {label} | {median} | {spread} | {ratio} | {cpu} | {targets} |");
             }
         }
 
         return text.ToString();
     }
+
+    private static string FormatMicros(double micros) => micros switch
+    {
+        >= 100_000 => (micros / 1000).ToString("N0", s_invariant) + " ms",
+        >= 1000 => (micros / 1000).ToString("0.0", s_invariant) + " ms",
+        >= 100 => micros.ToString("0", s_invariant) + " µs",
+        _ => micros.ToString("0.0", s_invariant) + " µs",
+    };
 
     /// <summary>A spread above this, in the server's or the reference's rounds, makes a verdict unreliable.</summary>
     private const double NoisySpread = 0.25;
@@ -194,19 +213,23 @@ internal sealed class Stat
 {
     public List<double> Values { get; } = [];
 
+    /// <summary>Server CPU per operation, microseconds, one per round that measured it.</summary>
+    public List<double> CpuMicros { get; } = [];
+
+    public double? CpuMedian => CpuMicros.Count == 0 ? null : MedianOf(CpuMicros);
+
     public long Errors { get; set; }
 
     /// <summary>Why there is no value: "not built" or "did not start"; null when the server ran.</summary>
     public string? Missing { get; set; }
 
-    public double Median
+    public double Median => MedianOf(Values);
+
+    private static double MedianOf(List<double> values)
     {
-        get
-        {
-            var sorted = Values.Order().ToArray();
-            var n = sorted.Length;
-            return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
-        }
+        var sorted = values.Order().ToArray();
+        var n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
     }
 
     public double Min => Values.Min();
@@ -250,6 +273,11 @@ internal sealed class Medians
             {
                 // Memory is recorded in bytes per connection and shown in KiB.
                 stat.Values.Add(fields[0] == "8-memory" ? value / 1024 : value);
+            }
+
+            if (fields.Length > 5 && double.TryParse(fields[5], CultureInfo.InvariantCulture, out var micros) && micros > 0)
+            {
+                stat.CpuMicros.Add(micros);
             }
         }
 
