@@ -73,10 +73,11 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         };
         _defaultResponseHeaders = HttpHeaders.ForDefaults(defaults);
 
+        var services = KestrelServices.For(loggerFactory);
         _options = new KestrelServerOptions
         {
             AddServerHeader = false,
-            ApplicationServices = KestrelServices.For(loggerFactory),
+            ApplicationServices = services,
         };
         _options.Limits.KeepAliveTimeout = KeepAliveFor(s_defaultIdleTimeout);
         var endPoint = new ServerSocketEndPoint(socket, ownsSocket)
@@ -91,7 +92,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             useTls?.Invoke(listen);
         });
 
-        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(loggerFactory), loggerFactory);
+        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(loggerFactory, services.MemoryPools), loggerFactory);
         _started = _kestrel.StartAsync(new HttpApplication(this), CancellationToken.None);
     }
 
