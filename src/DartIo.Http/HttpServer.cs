@@ -390,23 +390,22 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         }
     }
 
-    private static async Task WhenRespondedAsync(HttpResponse response)
+    /// <summary>Kestrel's request waits here, in <c>await foreach</c> mode, for the consumer's answer.</summary>
+    private static Task WhenRespondedAsync(HttpResponse response)
     {
-        try
-        {
-            await response.Done.ConfigureAwait(false);
-        }
-        catch (HttpException)
-        {
-            // The connection went away first; Kestrel has already ended the request.
-            return;
-        }
-
-        if (response.Request.Upgraded is { } upgraded)
-        {
-            await upgraded.ConfigureAwait(false); // the connection belongs to the WebSocket until it is done
-        }
+        var responded = response.WhenResponded();
+        return responded.IsCompleted ? AfterResponse(response) : AwaitResponseAsync(responded, response);
     }
+
+    private static async Task AwaitResponseAsync(Task responded, HttpResponse response)
+    {
+        await responded.ConfigureAwait(false);
+        await AfterResponse(response).ConfigureAwait(false);
+    }
+
+    /// <summary>An upgraded connection belongs to the WebSocket until it is done; any other is free now.</summary>
+    private static Task AfterResponse(HttpResponse response) =>
+        response.Request.Upgraded ?? Task.CompletedTask;
 
     private static Task AfterHandler(HttpRequest request)
     {
