@@ -75,10 +75,11 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         };
         _defaultResponseHeaders = HttpHeaders.ForDefaults(defaults);
 
+        var services = KestrelServices.For(loggerFactory);
         _options = new KestrelServerOptions
         {
             AddServerHeader = false,
-            ApplicationServices = KestrelServices.For(loggerFactory),
+            ApplicationServices = services,
         };
         _options.Limits.KeepAliveTimeout = KeepAliveFor(s_defaultIdleTimeout);
         var endPoint = new ServerSocketEndPoint(socket, ownsSocket)
@@ -93,7 +94,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             useTls?.Invoke(listen);
         });
 
-        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(loggerFactory), loggerFactory);
+        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(loggerFactory, services.MemoryPools), loggerFactory);
         _started = _kestrel.StartAsync(new HttpApplication(this), CancellationToken.None);
     }
 
@@ -391,23 +392,22 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         }
     }
 
-    private static async Task WhenRespondedAsync(HttpResponse response)
+    /// <summary>Kestrel's request waits here, in <c>await foreach</c> mode, for the consumer's answer.</summary>
+    private static Task WhenRespondedAsync(HttpResponse response)
     {
-        try
-        {
-            await response.Done.ConfigureAwait(false);
-        }
-        catch (HttpException)
-        {
-            // The connection went away first; Kestrel has already ended the request.
-            return;
-        }
-
-        if (response.Request.Upgraded is { } upgraded)
-        {
-            await upgraded.ConfigureAwait(false); // the connection belongs to the WebSocket until it is done
-        }
+        var responded = response.WhenResponded();
+        return responded.IsCompleted ? AfterResponse(response) : AwaitResponseAsync(responded, response);
     }
+
+    private static async Task AwaitResponseAsync(Task responded, HttpResponse response)
+    {
+        await responded.ConfigureAwait(false);
+        await AfterResponse(response).ConfigureAwait(false);
+    }
+
+    /// <summary>An upgraded connection belongs to the WebSocket until it is done; any other is free now.</summary>
+    private static Task AfterResponse(HttpResponse response) =>
+        response.Request.Upgraded ?? Task.CompletedTask;
 
     private static Task AfterHandler(HttpRequest request)
     {
