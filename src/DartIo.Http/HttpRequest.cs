@@ -115,26 +115,7 @@ public sealed class HttpRequest
     /// <inheritdoc/>
     public override string ToString() => $"{Method} {RawTarget} HTTP/{ProtocolVersion}";
 
-    private bool HasConnectionToken(string token)
-    {
-        foreach (var value in _request.Headers.Connection)
-        {
-            if (value is null)
-            {
-                continue;
-            }
-
-            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
-            {
-                if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
+    private bool HasConnectionToken(string token) => HeaderTokens.Contains(_request.Headers.Connection, token);
 
     private Uri BuildRequestedUri()
     {

@@ -423,25 +423,7 @@ public sealed class HttpResponse
             return false;
         }
 
-        foreach (var value in _request.RequestHeaders.AcceptEncoding)
-        {
-            if (value is null)
-            {
-                continue;
-            }
-
-            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
-            {
-                var semicolon = part.IndexOf(';');
-                var coding = (semicolon < 0 ? part : part[..semicolon]).Trim();
-                if (coding.Equals("gzip", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
+        return HeaderTokens.Contains(_request.RequestHeaders.AcceptEncoding, "gzip");
     }
 
     private async Task AddAfterFlushAsync(ReadOnlyMemory<byte> bytes)

@@ -30,8 +30,8 @@ public static class WebSocketTransformer
         var headers = request.RequestHeaders;
         return HttpMethods.IsGet(request.Method)
             && request.ProtocolVersion == "1.1"
-            && HasToken(headers.Connection, "upgrade")
-            && HasToken(headers.Upgrade, "websocket")
+            && HeaderTokens.Contains(headers.Connection, "upgrade")
+            && HeaderTokens.Contains(headers.Upgrade, "websocket")
             && headers.SecWebSocketVersion.ToString() == "13"
             && !StringValues.IsNullOrEmpty(headers.SecWebSocketKey);
     }
@@ -152,26 +152,5 @@ public static class WebSocketTransformer
         }
 
         return offered;
-    }
-
-    private static bool HasToken(StringValues headers, string token)
-    {
-        foreach (var header in headers)
-        {
-            if (header is null)
-            {
-                continue;
-            }
-
-            foreach (var part in header.Split(',', StringSplitOptions.TrimEntries))
-            {
-                if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
     }
 }
