@@ -9,9 +9,12 @@ internal sealed class DartioProcess : IAsyncDisposable
 
     private DartioProcess(Process process) => _process = process;
 
-    public static DartioProcess Start(params string[] args)
+    public static DartioProcess Start(params string[] args) => new(Process.Start(CreateStartInfo(args))!);
+
+    /// <summary>How to start the tool with these arguments (and extra environment variables), every stream redirected.</summary>
+    public static ProcessStartInfo CreateStartInfo(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -24,7 +27,12 @@ internal sealed class DartioProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        return new DartioProcess(Process.Start(info)!);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        return info;
     }
 
     /// <summary>The next line on stdout.</summary>

@@ -7,25 +7,7 @@ internal static class DartioRun
 {
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DartIo.Cli.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(DartIo.FunctionalTests.Support.DartioProcess.CreateStartInfo(args, environment))!;
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
