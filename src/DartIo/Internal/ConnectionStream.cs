@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace DartIo.Internal;
 
@@ -127,6 +128,8 @@ internal sealed class ConnectionStream : NetworkStream
         }
     }
 
+    // Pooled state machines: a ping-pong read or write that has to wait costs no allocation (bench case 5).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> AwaitRead(ValueTask<int> read, int requested)
     {
         try
@@ -140,6 +143,7 @@ internal sealed class ConnectionStream : NetworkStream
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitWrite(ValueTask write)
     {
         try

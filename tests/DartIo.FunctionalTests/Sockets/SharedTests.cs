@@ -225,4 +225,32 @@ public class SharedTests
 
         await Task.WhenAll(loops).Within();
     }
+
+    [Fact]
+    public async Task Shared_BurstBeforeAnyLoopBodyRuns_IsDealtInStrictTurn()
+    {
+        await using var first = await ServerSocket.BindAsync("127.0.0.1", 0, shared: true).Within();
+        await using var second = await ServerSocket.BindAsync("127.0.0.1", first.Port, shared: true).Within();
+        await using var a = first.GetAsyncEnumerator();  // subscribed: both ask from now on,
+        await using var b = second.GetAsyncEnumerator(); // though neither loop has taken anything yet
+
+        var clients = new List<Socket>();
+        for (var i = 0; i < 64; i++)
+        {
+            clients.Add(await Loopback.ConnectRawAsync(IPAddress.Loopback, first.Port));
+        }
+
+        // Each sharer must get exactly half of the burst: a 33rd MoveNext on either would wait forever.
+        foreach (var enumerator in new[] { a, b })
+        {
+            for (var i = 0; i < 32; i++)
+            {
+                Assert.True(await enumerator.MoveNextAsync().AsTask().Within());
+                enumerator.Current.Destroy();
+            }
+        }
+
+        clients.ForEach(c => c.Dispose());
+    }
 }
+
