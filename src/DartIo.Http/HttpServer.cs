@@ -156,6 +156,32 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     }
 
     /// <summary>
+    /// True to let the connections accepted from now on do their socket I/O on .NET's socket event thread rather
+    /// than hand each completion to the thread pool; false by default. The same as
+    /// <see cref="ServerSocket.InlineCompletions"/> on the server's socket (for <see cref="ListenOn"/>, the socket given).
+    /// </summary>
+    /// <remarks>
+    /// Request handlers never run on the event thread: Kestrel schedules them on its own, so a handler that blocks
+    /// holds up its own requests only. What moves to the event thread is Kestrel's socket reads and writes, which
+    /// saves a thread hand-off per read; one event thread serves the process (one per 30 cores), so on a large
+    /// machine under heavy load it can become the limit. Measured in docs/performance.md (bench case 1).
+    /// </remarks>
+    /// <exception cref="HttpException">The server is closed.</exception>
+    public bool InlineCompletions
+    {
+        get => _socket.InlineCompletions;
+        set
+        {
+            if (_closed)
+            {
+                throw new HttpException(HttpMessages.NotBound);
+            }
+
+            _socket.InlineCompletions = value;
+        }
+    }
+
+    /// <summary>
     /// Completes when the server has closed and every connection it served has closed: after a graceful
     /// <see cref="CloseAsync"/>, once the requests in progress have finished. Never completes before
     /// <see cref="CloseAsync"/> is called.

@@ -21,6 +21,7 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
     private readonly Lock _gate = new();
     private Task? _closing;
     private int _subscribed;
+    private volatile bool _inlineCompletions;
 
     private ServerSocket(ListeningSocket.Sharer sharer, ILogger logger)
     {
@@ -33,6 +34,31 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
 
     /// <summary>The address this server is bound to; its <see cref="InternetAddress.Host"/> is the bind's string, if one was given.</summary>
     public InternetAddress Address => _sharer.Address;
+
+    /// <summary>
+    /// True to run the connections accepted from now on the way Dart's and Node's single event loop does: their
+    /// reads and writes complete on .NET's socket event thread, and the code after an <c>await</c> on them runs
+    /// there too, instead of on the thread pool. False (the default) is .NET's usual way.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// It saves a thread hand-off on every read that has to wait: for small request/response exchanges it costs
+    /// about half the server CPU per message (docs/performance.md, bench case 5). The price: code that blocks, or
+    /// computes for long, after an <c>await</c> on such a connection holds up every socket of the process that
+    /// waits for the event thread. Turn it on only for handlers that never block (hand heavy work to
+    /// <see cref="Task.Run(Action)"/>).
+    /// </para>
+    /// <para>
+    /// An <c>HttpServer</c> on this socket is safe either way: Kestrel runs the request handlers on its own
+    /// schedulers, so only its socket I/O runs on the event thread. On a runtime without .NET's per-socket switch the
+    /// setting has no effect.
+    /// </para>
+    /// </remarks>
+    public bool InlineCompletions
+    {
+        get => _inlineCompletions;
+        set => _inlineCompletions = value;
+    }
 
     /// <summary>
     /// Binds a server to an address given as text, which is looked up (the first result is used). Mirrors
@@ -143,6 +169,7 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
             Log.Accepted(_logger, socket.RemoteEndPoint?.ToString() ?? "?", Address.Host, Port);
         }
 
+        Prepare(socket);
         return new SocketConnection(socket);
     }
 
@@ -150,6 +177,15 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
     /// Accepts the next raw socket, for servers that do their own I/O on it (HTTP hands it to Kestrel).
     /// </summary>
     internal ValueTask<Socket?> AcceptSocketAsync(CancellationToken cancellationToken) => _sharer.AcceptAsync(cancellationToken);
+
+    /// <summary>Applies this server's per-connection settings to a socket it accepted, before any I/O on it.</summary>
+    internal void Prepare(Socket socket)
+    {
+        if (_inlineCompletions)
+        {
+            SocketInlining.TryEnable(socket);
+        }
+    }
 
     /// <summary>
     /// Starts the single subscription: the connections, in the order they are accepted, until the server closes.

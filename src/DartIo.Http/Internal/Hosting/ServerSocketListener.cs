@@ -48,6 +48,8 @@ internal sealed class ServerSocketListener : IConnectionListener
                 socket.NoDelay = true; // as Kestrel's socket transport does by default
             }
 
+            _endPoint.Socket.Prepare(socket);
+
             return _factory.Create(socket);
         }
         catch (OperationCanceledException) when (_unbind.IsCancellationRequested)

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Text;
+using DartIo.FunctionalTests.Http;
+using DartIo.FunctionalTests.Support;
+
+namespace DartIo.FunctionalTests.Sockets;
+
+/// <summary>
+/// <see cref="ServerSocket.InlineCompletions"/>: where the code after an awaited read runs. .NET's socket event
+/// thread is named ".NET Sockets"; without inline completions a read that had to wait resumes on the thread pool.
+/// </summary>
+public class InlineCompletionsTests
+{
+    private const string EventThread = ".NET Sockets";
+
+    [Fact]
+    public async Task InlineCompletions_IsOffByDefault()
+    {
+        await using var server = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0).Within();
+
+        Assert.False(server.InlineCompletions);
+    }
+
+    [Fact]
+    public async Task InlineCompletions_Off_AWaitingReadResumesOnTheThreadPool()
+    {
+        var (thread, pooled, echoed) = await WhereAReadResumesAsync(inline: false);
+
+        Assert.NotEqual(EventThread, thread);
+        Assert.True(pooled);
+        Assert.Equal("ping", echoed);
+    }
+
+    [Fact]
+    public async Task InlineCompletions_On_AWaitingReadResumesOnTheSocketEventThread()
+    {
+        var (thread, pooled, echoed) = await WhereAReadResumesAsync(inline: true);
+
+        Assert.Equal(EventThread, thread);
+        Assert.False(pooled);
+        Assert.Equal("ping", echoed);
+    }
+
+    [Fact]
+    public async Task InlineCompletions_AppliesToConnectionsAcceptedAfterTheChange()
+    {
+        await using var server = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0).Within();
+        using var before = await Loopback.ConnectRawAsync(IPAddress.Loopback, server.Port);
+        await using var first = (await server.AcceptAsync().Within())!;
+
+        server.InlineCompletions = true;
+        using var after = await Loopback.ConnectRawAsync(IPAddress.Loopback, server.Port);
+        await using var second = (await server.AcceptAsync().Within())!;
+
+        Assert.NotEqual(EventThread, await ResumeThreadOfPendingReadAsync(first, before));
+        Assert.Equal(EventThread, await ResumeThreadOfPendingReadAsync(second, after));
+    }
+
+    [Fact]
+    public async Task HttpServer_InlineCompletions_ForwardsToItsSocketAndHandlersStayOffTheEventThread()
+    {
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0).Within();
+        server.InlineCompletions = true;
+        var handlerThreads = new List<string?>();
+        server.Listen(request =>
+        {
+            lock (handlerThreads)
+            {
+                handlerThreads.Add(Thread.CurrentThread.Name);
+            }
+
+            request.Response.Write("hello");
+            return Task.CompletedTask;
+        });
+
+        using var client = HttpTesting.Client();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("hello", await client.GetStringAsync(HttpTesting.Url(server)).WaitAsync(HttpTesting.Timeout));
+        }
+
+        Assert.True(server.InlineCompletions);
+        Assert.Equal(3, handlerThreads.Count);
+        Assert.DoesNotContain(EventThread, handlerThreads);
+    }
+
+    [Fact]
+    public async Task HttpServer_InlineCompletions_SetAfterClose_ThrowsHttpException()
+    {
+        var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0).Within();
+        await server.CloseAsync().Within();
+
+        Assert.Throws<HttpException>(() => server.InlineCompletions = true);
+    }
+
+    /// <summary>Accepts one connection, starts a read before the client has sent anything, and echoes what it reads.</summary>
+    private static async Task<(string? Thread, bool Pooled, string Echoed)> WhereAReadResumesAsync(bool inline)
+    {
+        await using var server = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0).Within();
+        server.InlineCompletions = inline;
+        using var client = await Loopback.ConnectRawAsync(IPAddress.Loopback, server.Port);
+        await using var connection = (await server.AcceptAsync().Within())!;
+
+        string? thread = null;
+        var pooled = false;
+        var buffer = new byte[16];
+        var read = connection.Stream.ReadAsync(buffer);
+        Assert.False(read.IsCompleted); // it must wait, or it never reaches the event loop
+        await client.SendAsync("ping"u8.ToArray());
+        var count = await ObserveAsync(read, () =>
+        {
+            thread = Thread.CurrentThread.Name;
+            pooled = Thread.CurrentThread.IsThreadPoolThread;
+        }).Within();
+
+        await connection.Stream.WriteAsync(buffer.AsMemory(0, count)).AsTask().Within();
+        var echoed = new byte[16];
+        var received = await client.ReceiveAsync(echoed).Within();
+        return (thread, pooled, Encoding.ASCII.GetString(echoed, 0, received));
+    }
+
+    private static async Task<string?> ResumeThreadOfPendingReadAsync(SocketConnection connection, System.Net.Sockets.Socket client)
+    {
+        string? thread = null;
+        var read = connection.Stream.ReadAsync(new byte[16]);
+        Assert.False(read.IsCompleted);
+        await client.SendAsync("x"u8.ToArray());
+        await ObserveAsync(read, () => thread = Thread.CurrentThread.Name).Within();
+        return thread;
+    }
+
+    /// <summary>Runs <paramref name="atResume"/> on whatever thread the read completes on (no context, no hop).</summary>
+    private static async Task<int> ObserveAsync(ValueTask<int> read, Action atResume)
+    {
+        var count = await read.ConfigureAwait(false);
+        atResume();
+        return count;
+    }
+}
