@@ -1,10 +1,11 @@
 // The DartIo side of the HTTP cases: HttpServer answering "Hello, World!", written as a Dart user would.
 //
-//   DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N]
+//   DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N] [--inline]
 //
 // --mode listen (the default) serves with HttpServer.Listen; foreach with `await foreach` over the server.
 // --tls binds with BindSecureAsync (HTTP/1.1, and HTTP/2 when the client offers it by ALPN).
 // --sharers N binds N shared servers on one port (Dart's `shared: true`), each serving on its own.
+// --inline sets HttpServer.InlineCompletions: Kestrel's socket I/O on .NET's socket event thread.
 //
 // Binds 127.0.0.1 on an ephemeral port and prints its URL as the first line on stdout. On SIGTERM or Ctrl+C it
 // closes the servers and prints "counts: C1 C2 ..." (requests served by each sharer) before it exits.
@@ -18,6 +19,7 @@ using DartIo;
 var mode = "listen";
 string? certificate = null, key = null;
 var sharers = 1;
+var inline = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -25,8 +27,9 @@ for (var i = 0; i < args.Length; i++)
         case "--mode" when i + 1 < args.Length: mode = args[++i]; break;
         case "--tls" when i + 2 < args.Length: certificate = args[++i]; key = args[++i]; break;
         case "--sharers" when i + 1 < args.Length: sharers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--inline": inline = true; break;
         default:
-            Console.Error.WriteLine("usage: DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N]");
+            Console.Error.WriteLine("usage: DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N] [--inline]");
             return 2;
     }
 }
@@ -65,6 +68,7 @@ for (var i = 0; i < servers.Count; i++)
 {
     var server = servers[i];
     var slot = i * 8;
+    server.InlineCompletions = inline;
     server.DefaultResponseHeaders.RemoveAll("X-Frame-Options");
     server.DefaultResponseHeaders.RemoveAll("X-Content-Type-Options");
     server.DefaultResponseHeaders.RemoveAll("X-XSS-Protection");
