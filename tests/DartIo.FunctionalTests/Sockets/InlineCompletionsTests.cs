@@ -21,23 +21,15 @@ public class InlineCompletionsTests
         Assert.False(server.InlineCompletions);
     }
 
-    [Fact]
-    public async Task InlineCompletions_Off_AWaitingReadResumesOnTheThreadPool()
+    [Theory]
+    [InlineData(false)] // resumes on the thread pool
+    [InlineData(true)]  // resumes on the socket event thread
+    public async Task InlineCompletions_DecidesWhereAWaitingReadResumes(bool inline)
     {
-        var (thread, pooled, echoed) = await WhereAReadResumesAsync(inline: false);
+        var (thread, pooled, echoed) = await WhereAReadResumesAsync(inline);
 
-        Assert.NotEqual(EventThread, thread);
-        Assert.True(pooled);
-        Assert.Equal("ping", echoed);
-    }
-
-    [Fact]
-    public async Task InlineCompletions_On_AWaitingReadResumesOnTheSocketEventThread()
-    {
-        var (thread, pooled, echoed) = await WhereAReadResumesAsync(inline: true);
-
-        Assert.Equal(EventThread, thread);
-        Assert.False(pooled);
+        Assert.Equal(inline, thread == EventThread);
+        Assert.Equal(!inline, pooled);
         Assert.Equal("ping", echoed);
     }
 
