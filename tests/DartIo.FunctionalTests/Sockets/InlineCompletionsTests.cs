@@ -98,12 +98,13 @@ public class InlineCompletionsTests
         var buffer = new byte[16];
         var read = connection.Stream.ReadAsync(buffer);
         Assert.False(read.IsCompleted); // it must wait, or it never reaches the event loop
-        await client.SendAsync("ping"u8.ToArray());
-        var count = await ObserveAsync(read, () =>
+        var observed = ObserveAsync(read, () => // waiting before the data is sent, so it resumes where the read completes
         {
             thread = Thread.CurrentThread.Name;
             pooled = Thread.CurrentThread.IsThreadPoolThread;
-        }).Within();
+        });
+        await client.SendAsync("ping"u8.ToArray());
+        var count = await observed.Within();
 
         await connection.Stream.WriteAsync(buffer.AsMemory(0, count)).AsTask().Within();
         var echoed = new byte[16];
@@ -116,8 +117,9 @@ public class InlineCompletionsTests
         string? thread = null;
         var read = connection.Stream.ReadAsync(new byte[16]);
         Assert.False(read.IsCompleted);
+        var observed = ObserveAsync(read, () => thread = Thread.CurrentThread.Name);
         await client.SendAsync("x"u8.ToArray());
-        await ObserveAsync(read, () => thread = Thread.CurrentThread.Name).Within();
+        await observed.Within();
         return thread;
     }
 
