@@ -17,27 +17,21 @@ internal static class SocketInlining
 {
     private static volatile bool s_missing;
 
-    /// <summary>True when this runtime has the per-socket switch (known after the first <see cref="TryEnable"/>, assumed before).</summary>
-    public static bool IsSupported => !s_missing;
-
-    /// <summary>Turns inline completions on for one socket, before its first asynchronous operation.</summary>
-    /// <returns>False when this runtime has no per-socket switch.</returns>
-    public static bool TryEnable(Socket socket)
+    /// <summary>Turns inline completions on for one socket, before its first asynchronous operation; does nothing on a runtime without the switch.</summary>
+    public static void TryEnable(Socket socket)
     {
         if (s_missing)
         {
-            return false;
+            return;
         }
 
         try
         {
             SetPreferInlineCompletions(socket, true);
-            return true;
         }
         catch (MissingMethodException)
         {
             s_missing = true;
-            return false;
         }
     }
 

@@ -34,19 +34,8 @@ public sealed class HttpServerSecureTests
         return HttpTesting.Client(handler);
     }
 
-    internal static bool TrustTestCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.Add(TestCertificates.Ca);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return custom.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-    }
+    internal static bool TrustTestCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None && TlsTesting.ChainsToTestCa(certificate);
 
     [Fact]
     public async Task BindSecureAsync_Http2ClientWithCertificate_ServesHttp2AndSeesTheCertificate()

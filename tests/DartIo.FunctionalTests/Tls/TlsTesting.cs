@@ -95,7 +95,8 @@ internal static class TlsTesting
         }
     }
 
-    private static bool ChainsToTestCa(X509Certificate? certificate)
+    /// <summary>True when the certificate chains to the test CA (and only to it).</summary>
+    internal static bool ChainsToTestCa(X509Certificate? certificate)
     {
         if (certificate is null)
         {
