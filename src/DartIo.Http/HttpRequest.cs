@@ -173,7 +173,8 @@ public sealed class HttpRequest
         }
 
         var headers = _request.Headers;
-        var scheme = FirstToken(headers["X-Forwarded-Proto"]) ?? (_secure ? "https" : "http");
+        var forwarded = FirstToken(headers["X-Forwarded-Proto"]);
+        var scheme = forwarded is not null && Uri.CheckSchemeName(forwarded) ? forwarded : _secure ? "https" : "http"; // a client's header must not make this throw
         var host = FirstToken(headers["X-Forwarded-Host"]) ?? FirstToken(headers.Host);
         if (host is not null && Uri.TryCreate($"{scheme}://{host}{target}", UriKind.Absolute, out var requested))
         {

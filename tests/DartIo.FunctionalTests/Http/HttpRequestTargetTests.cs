@@ -52,4 +52,19 @@ public sealed class HttpRequestTargetTests
 
         Assert.Equal("False|/x%2Fy?z|/x/y", response.Text);
     }
+
+    [Fact]
+    public async Task RequestedUri_ForwardedProtoThatIsNoScheme_FallsBackToTheConnectionsScheme()
+    {
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.Listen(request =>
+        {
+            request.Response.Write(request.RequestedUri.Scheme);
+            return Task.CompletedTask;
+        });
+
+        var response = await HttpTesting.SendAsync(server.Port, "GET /x HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: no scheme\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal((200, "http"), (response.Status, response.Text));
+    }
 }
