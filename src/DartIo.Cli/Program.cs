@@ -14,9 +14,10 @@ internal static class Program
                                                    [--tls NAME [--db DIR] [--client-cert request|require] [--alpn P1,P2]]
           serve   a static file server         dartio serve [DIR] [--address A] [--port N] [--v6-only] [--workers N]
                                                    [--tls NAME [--db DIR] [--client-cert request|require]] [--gzip] [--no-listing]
+                                                   [--dotfiles]
           certs   the certificate database     dartio certs list|add|remove|create|import-nss ...
 
-        Every server prints its URL as the first line on stdout, logs to stderr (--verbose for more),
+        dartio COMMAND --help (or -h) explains a command. Every server prints its URL as the first line on stdout, logs to stderr (--verbose for more),
         and exits 0 on Ctrl+C after closing cleanly. Bad arguments exit 2; a failed bind exits 1.
         """;
 
@@ -29,6 +30,12 @@ internal static class Program
         }
 
         var rest = args.AsSpan(1).ToArray();
+        if (rest.TakeWhile(a => a != "--").Any(a => a is "--help" or "-h") && CommandUsage(args[0]) is { } usage)
+        {
+            Console.Out.WriteLine(usage);
+            return ToolHost.ExitOk;
+        }
+
         var verbose = rest.Contains("--verbose");
         rest = Array.FindAll(rest, a => a != "--verbose");
         using var host = new ToolHost(verbose);
@@ -54,4 +61,13 @@ internal static class Program
             return ToolHost.ExitFailure;
         }
     }
+
+    /// <summary>A command's own usage text, for <c>--help</c> or <c>-h</c> anywhere among its options; null for an unknown command.</summary>
+    private static string? CommandUsage(string command) => command switch
+    {
+        "echo" => EchoCommand.Usage,
+        "serve" => ServeCommand.Usage,
+        "certs" => CertsCommand.Usage,
+        _ => null,
+    };
 }

@@ -24,6 +24,8 @@ public sealed class HttpRequest
     private HttpHeaders? _headers;
     private Uri? _uri;
     private Uri? _requestedUri;
+    private string? _path;
+    private QueryParameterMap? _query;
     private IReadOnlyList<Cookie>? _cookies;
 
     internal HttpRequest(IFeatureCollection features, ConnectionState? connection, HttpServer server, bool secure)
@@ -40,9 +42,52 @@ public sealed class HttpRequest
 
     /// <summary>
     /// The request target as sent: path and query, a relative <see cref="System.Uri"/> (an absolute one for
-    /// a proxy-style request). Use <see cref="RequestedUri"/> for the parts. Mirrors Dart's <c>uri</c>.
+    /// an absolute-form, proxy-style target). Mirrors Dart's <c>uri</c>.
     /// </summary>
+    /// <remarks>
+    /// A relative <see cref="System.Uri"/> has no parts: its <see cref="System.Uri.AbsolutePath"/>,
+    /// <see cref="System.Uri.PathAndQuery"/>, <see cref="System.Uri.Query"/> and the like throw
+    /// <see cref="InvalidOperationException"/>. Use <see cref="Path"/> and <see cref="QueryParameters"/>, which
+    /// work for every form of target, or <see cref="RequestedUri"/>, which is always absolute.
+    /// <see cref="System.Uri.OriginalString"/> is the target exactly as sent.
+    /// </remarks>
     public Uri Uri => _uri ??= new Uri(RawTarget, UriKind.RelativeOrAbsolute);
+
+    /// <summary>
+    /// The path of the request target, percent-decoded: <c>"/a b"</c> for <c>/a%20b?x=1</c>. Mirrors Dart's
+    /// <c>uri.path</c>, decoded as Dart's <c>uri.pathSegments</c> are.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Every form of target gives its path: <c>/docs/a</c> for the origin form <c>/docs/a</c> and for the
+    /// absolute form <c>http://host/docs/a</c> (which RFC 9112 §3.2.2 says a server must accept; <c>/</c> when it
+    /// has no path), <c>*</c> for <c>OPTIONS *</c>, and "" for the authority form of <c>CONNECT</c>.
+    /// </para>
+    /// <para>
+    /// Every escape is decoded, <c>%2F</c> too, and then the <c>.</c> and <c>..</c> segments are removed (RFC 3986
+    /// §5.2.4, never above the root), so the path never climbs out of its root whatever the escapes hid:
+    /// <c>/a/..%2F..%2Fb</c> is <c>/b</c>. An escape that is malformed or not UTF-8 is kept as sent. Computed on
+    /// first use; a target with nothing to decode is returned as it is, without a copy.
+    /// </para>
+    /// </remarks>
+    public string Path => _path ??= RequestTarget.Path(RawTarget);
+
+    /// <summary>
+    /// The query parameters of the request target, form-decoded (<c>+</c> is a space, then percent-escapes); a key
+    /// sent more than once keeps its last value. Mirrors Dart's <c>uri.queryParameters</c>.
+    /// </summary>
+    /// <remarks>
+    /// Pairs are separated by <c>&amp;</c>; empty pairs are skipped, and a key without <c>=</c> has the value "".
+    /// Keys are compared with case. Empty (and not allocated) when the target has no query. Parsed on first use,
+    /// together with <see cref="QueryParametersAll"/>.
+    /// </remarks>
+    public IReadOnlyDictionary<string, string> QueryParameters => Query.Last;
+
+    /// <summary>
+    /// The query parameters with every value of each key, in the order sent. Mirrors Dart's
+    /// <c>uri.queryParametersAll</c>. Decoded as <see cref="QueryParameters"/> are.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> QueryParametersAll => Query;
 
     /// <summary>
     /// The absolute URI the client asked for: the scheme (<c>X-Forwarded-Proto</c>, else http or https), the host
@@ -112,6 +157,8 @@ public sealed class HttpRequest
     /// <summary>Set once the request has been upgraded (a WebSocket): completes when the upgraded connection is done with.</summary>
     internal Task? Upgraded { get; set; }
 
+    private QueryParameterMap Query => _query ??= RequestTarget.ParseQuery(RequestTarget.Query(RawTarget));
+
     /// <inheritdoc/>
     public override string ToString() => $"{Method} {RawTarget} HTTP/{ProtocolVersion}";
 
@@ -126,7 +173,8 @@ public sealed class HttpRequest
         }
 
         var headers = _request.Headers;
-        var scheme = FirstToken(headers["X-Forwarded-Proto"]) ?? (_secure ? "https" : "http");
+        var forwarded = FirstToken(headers["X-Forwarded-Proto"]);
+        var scheme = forwarded is not null && Uri.CheckSchemeName(forwarded) ? forwarded : _secure ? "https" : "http"; // a client's header must not make this throw
         var host = FirstToken(headers["X-Forwarded-Host"]) ?? FirstToken(headers.Host);
         if (host is not null && Uri.TryCreate($"{scheme}://{host}{target}", UriKind.Absolute, out var requested))
         {

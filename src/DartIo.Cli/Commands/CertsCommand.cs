@@ -27,10 +27,10 @@ internal static class CertsCommand
 
     public static async Task<int> RunAsync(string[] args, ToolHost host)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help")
+        if (args.Length == 0)
         {
             await Console.Out.WriteLineAsync(Usage).ConfigureAwait(false);
-            return args.Length == 0 ? ToolHost.ExitUsage : ToolHost.ExitOk;
+            return ToolHost.ExitUsage;
         }
 
         var reader = new ArgumentReader(args.AsSpan(1).ToArray());

@@ -10,6 +10,22 @@ namespace DartIo.Cli.Commands;
 /// </summary>
 internal static class EchoCommand
 {
+    public const string Usage = """
+        usage: dartio echo [--address A] [--port N] [--backlog N] [--v6-only] [--workers N]
+                           [--tls NAME [--db DIR] [--client-cert request|require] [--alpn P1,P2]]
+
+        Echoes every byte back on each connection, over TCP, or TLS with --tls.
+          --address A      the address or host name to bind (default: localhost)
+          --port N         the port; 0 picks a free one (default: 7000)
+          --backlog N      the listen backlog; 0 for the system's default
+          --v6-only        with an IPv6 address, accept IPv6 only
+          --workers N      listeners sharing the port, each with its own accept loop (default: the processor count)
+          --tls NAME       TLS with the certificate database entry NAME (a nickname or distinguished name)
+          --db DIR         the certificate database folder (default: $DARTIO_CERTDB, else ~/.local/share/dartio/certdb)
+          --client-cert    request or require a client certificate
+          --alpn P1,P2     the ALPN protocols to offer, most preferred first
+        """;
+
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
     public static async Task<int> RunAsync(string[] args, ToolHost host)

@@ -9,11 +9,28 @@ namespace DartIo.Cli.Commands;
 /// </summary>
 internal static class ServeCommand
 {
+    public const string Usage = """
+        usage: dartio serve [DIR] [--address A] [--port N] [--v6-only] [--workers N]
+                            [--tls NAME [--db DIR] [--client-cert request|require]] [--gzip] [--no-listing] [--dotfiles]
+
+        Serves the files under DIR (default: the current folder) over HTTP/1.1, and HTTP/2 with --tls.
+          --address A      the address or host name to bind (default: localhost)
+          --port N         the port; 0 picks a free one (default: 8080)
+          --v6-only        with an IPv6 address, accept IPv6 only
+          --workers N      servers sharing the port (default: the processor count)
+          --tls NAME       HTTPS with the certificate database entry NAME (a nickname or distinguished name)
+          --db DIR         the certificate database folder (default: $DARTIO_CERTDB, else ~/.local/share/dartio/certdb)
+          --client-cert    request or require a client certificate (require: 403 without one)
+          --gzip           send text, JSON, XML, SVG and wasm gzipped to clients that accept it
+          --no-listing     answer 403 for folders without index.html instead of listing them
+          --dotfiles       serve and list names starting with '.' (by default they are hidden: 404; /.well-known is served)
+        """;
+
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(10);
 
     public static async Task<int> RunAsync(string[] args, ToolHost host)
     {
-        var reader = new ArgumentReader(args, "--v6-only", "--gzip", "--no-listing");
+        var reader = new ArgumentReader(args, "--v6-only", "--gzip", "--no-listing", "--dotfiles");
         var address = reader.Option("--address", "localhost");
         var port = reader.Int("--port", 8080, 0, 65535);
         var v6Only = reader.Flag("--v6-only");
@@ -21,6 +38,7 @@ internal static class ServeCommand
         var tls = TlsOptions.Read(reader);
         var gzip = reader.Flag("--gzip");
         var listing = !reader.Flag("--no-listing");
+        var dotfiles = reader.Flag("--dotfiles");
         var folder = reader.Positional() ?? ".";
         reader.Finish();
 
@@ -36,7 +54,7 @@ internal static class ServeCommand
 
         var context = tls?.CreateContext(); // the certificate is looked up before anything is bound
         var log = new AccessLog(Console.Error);
-        var handler = new StaticFileHandler(folder, listing, gzip, requireClientCertificate: tls?.RequireClientCertificate ?? false, log);
+        var handler = new StaticFileHandler(folder, listing, gzip, dotfiles, requireClientCertificate: tls?.RequireClientCertificate ?? false, log);
         var servers = new List<HttpServer>();
         try
         {

@@ -61,8 +61,13 @@ internal sealed class ArgumentReader
     /// <summary>The positional arguments not yet taken.</summary>
     public IReadOnlyList<string> Positionals => _positionals;
 
-    /// <summary>The last value of an option, or <paramref name="fallback"/>.</summary>
-    public string Option(string name, string fallback) => Option(name) ?? fallback;
+    /// <summary>The last value of an option, or <paramref name="fallback"/>; an empty value is a usage error.</summary>
+    public string Option(string name, string fallback) => Option(name) switch
+    {
+        null => fallback,
+        "" => throw new UsageException($"option {name} needs a value, not an empty one"),
+        var value => value,
+    };
 
     /// <summary>The last value of an option, or null.</summary>
     public string? Option(string name)

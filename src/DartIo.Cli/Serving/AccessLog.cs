@@ -20,6 +20,12 @@ internal sealed class AccessLog : IAsyncDisposable
     }
 
     /// <summary>Logs a served request: <c>remote - - [time] "METHOD target HTTP/v" status bytes</c>.</summary>
+    /// <param name="request">The request; its target is logged as sent.</param>
+    /// <param name="status">The status answered.</param>
+    /// <param name="bytes">
+    /// The body bytes sent (<c>-</c> for none). For a transfer the client cut short, what the connection accepted before
+    /// it went: at least what the client received, at most that plus what the server's and the kernel's send buffers held.
+    /// </param>
     public void Add(HttpRequest request, int status, long bytes)
     {
         var remote = request.ConnectionInfo?.RemoteAddress.Address ?? "-";

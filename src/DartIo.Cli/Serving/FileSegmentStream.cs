@@ -6,6 +6,7 @@ namespace DartIo.Cli.Serving;
 internal sealed class FileSegmentStream(SafeFileHandle file, long offset, long length) : Stream
 {
     private long _read;
+    private long _delivered;
 
     public override bool CanRead => true;
 
@@ -14,6 +15,14 @@ internal sealed class FileSegmentStream(SafeFileHandle file, long offset, long l
     public override bool CanWrite => false;
 
     public override long Length => length;
+
+    /// <summary>
+    /// The bytes the reader has taken and then come back for more: all it read but the last chunk, and everything once
+    /// it reads the end. <see cref="HttpResponse.AddStreamAsync"/> reads again only once the connection has accepted
+    /// what it read before (or buffered it, up to 32 KiB), and stops reading when the client has gone, so this is what
+    /// the connection took: more than the client received by what was still in the server's and the kernel's buffers.
+    /// </summary>
+    public long Delivered => _delivered;
 
     public override long Position
     {
@@ -25,6 +34,7 @@ internal sealed class FileSegmentStream(SafeFileHandle file, long offset, long l
 
     public override int Read(Span<byte> buffer)
     {
+        _delivered = _read;
         var count = Clamp(buffer.Length);
         var read = count == 0 ? 0 : RandomAccess.Read(file, buffer[..count], offset + _read);
         _read += read;
@@ -36,6 +46,7 @@ internal sealed class FileSegmentStream(SafeFileHandle file, long offset, long l
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        _delivered = _read;
         var count = Clamp(buffer.Length);
         var read = count == 0 ? 0 : await RandomAccess.ReadAsync(file, buffer[..count], offset + _read, cancellationToken).ConfigureAwait(false);
         _read += read;

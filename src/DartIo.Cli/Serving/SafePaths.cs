@@ -1,17 +1,23 @@
 namespace DartIo.Cli.Serving;
 
 /// <summary>
-/// Maps a request path to a file under the served folder, refusing anything that would leave it: <c>..</c>
-/// segments (also percent-encoded), NUL bytes, and symbolic links whose target lies outside the folder.
+/// Maps a request path to a file under the served folder, refusing anything that would leave it: <c>.</c> and
+/// <c>..</c> segments, NUL bytes, backslashes, and symbolic links whose target lies outside the folder; and,
+/// unless asked to serve them, hidden names (a segment starting with <c>.</c>, except <c>/.well-known</c>).
 /// </summary>
 internal sealed class SafePaths
 {
     private const int MaxLinkHops = 40;
+    private const string WellKnown = ".well-known";
+
+    private readonly bool _dotfiles;
 
     /// <param name="root">The served folder; it is resolved through any links once, here.</param>
-    public SafePaths(string root)
+    /// <param name="dotfiles">Whether names starting with '.' are served (else they are hidden, but for <c>/.well-known</c>).</param>
+    public SafePaths(string root, bool dotfiles)
     {
         Root = RealPath("/", Path.GetFullPath(root).Split('/', StringSplitOptions.RemoveEmptyEntries)) ?? throw new DirectoryNotFoundException(root);
+        _dotfiles = dotfiles;
     }
 
     /// <summary>The served folder's real path (no links, no trailing separator).</summary>
@@ -19,30 +25,25 @@ internal sealed class SafePaths
 
     /// <summary>
     /// The real path of the file or folder a request path names, or null when the path is malformed, escapes the
-    /// folder, or names nothing.
+    /// folder, is hidden, or names nothing.
     /// </summary>
-    /// <param name="rawPath">The path part of the request target, percent-encoded as sent, starting with '/'.</param>
-    public string? Resolve(string rawPath)
+    /// <param name="path">
+    /// The request's decoded path (<see cref="HttpRequest.Path"/>), starting with '/'. It has no dot segments
+    /// already; they are refused here all the same, as is anything decoding could have hidden.
+    /// </param>
+    public string? Resolve(string path)
     {
-        if (!rawPath.StartsWith('/'))
+        if (!path.StartsWith('/'))
         {
             return null;
         }
 
-        string decoded;
-        try
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < segments.Length; i++)
         {
-            decoded = Uri.UnescapeDataString(rawPath);
-        }
-        catch (UriFormatException)
-        {
-            return null;
-        }
-
-        var segments = decoded.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var segment in segments)
-        {
-            if (segment is "." or ".." || segment.Contains('\0', StringComparison.Ordinal) || segment.Contains('\\', StringComparison.Ordinal))
+            var segment = segments[i];
+            if (segment is "." or ".." || segment.Contains('\0', StringComparison.Ordinal) || segment.Contains('\\', StringComparison.Ordinal)
+                || IsHidden(segment, atRoot: i == 0))
             {
                 return null;
             }
@@ -51,6 +52,12 @@ internal sealed class SafePaths
         var real = RealPath(Root, segments); // the root is real already: only what is below it needs resolving
         return real is not null && IsInside(real) ? real : null;
     }
+
+    /// <summary>Whether a name is hidden: it starts with '.', dotfiles are not served, and it is not <c>.well-known</c> at the root.</summary>
+    /// <param name="name">A file or folder name.</param>
+    /// <param name="atRoot">Whether it is a name in the served folder itself.</param>
+    public bool IsHidden(string name, bool atRoot) =>
+        !_dotfiles && name.StartsWith('.') && !(atRoot && name == WellKnown);
 
     private bool IsInside(string path) =>
         path == Root || (path.StartsWith(Root, StringComparison.Ordinal) && (Root.EndsWith('/') || path[Root.Length] == '/'));

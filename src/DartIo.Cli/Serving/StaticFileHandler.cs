@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Net.Http.Headers;
 
 namespace DartIo.Cli.Serving;
 
 /// <summary>
 /// <c>dartio serve</c>'s request handler: files with their content types, validators (<c>ETag</c>,
 /// <c>Last-Modified</c>) and conditional requests, single byte ranges, and directory listings, never anything
-/// outside the served folder.
+/// outside the served folder nor, unless asked, hidden files.
 /// </summary>
 internal sealed class StaticFileHandler
 {
@@ -16,9 +17,10 @@ internal sealed class StaticFileHandler
 
     private static readonly FileExtensionContentTypeProvider s_contentTypes = new();
 
-    private static readonly HashSet<string> s_compressible = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>Text types outside <c>text/*</c> and the <c>+xml</c> / <c>+json</c> suffixes: sent as UTF-8, and compressible.</summary>
+    private static readonly HashSet<string> s_textTypes = new(StringComparer.OrdinalIgnoreCase)
     {
-        "application/javascript", "text/javascript", "application/json", "application/xml", "image/svg+xml", "application/wasm",
+        "application/javascript", "application/json", "application/xml",
     };
 
     private readonly SafePaths _paths;
@@ -30,11 +32,12 @@ internal sealed class StaticFileHandler
     /// <param name="root">The folder to serve.</param>
     /// <param name="listing">Whether folders without an index.html are listed (else 403).</param>
     /// <param name="gzip">Whether compressible files are sent gzipped to clients that accept it (the servers' AutoCompress must be on).</param>
+    /// <param name="dotfiles">Whether names starting with '.' are served and listed (else 404 and unlisted, but for <c>/.well-known</c>).</param>
     /// <param name="requireClientCertificate">Whether requests without a client certificate are refused (403).</param>
     /// <param name="log">Where each request is logged, if anywhere.</param>
-    public StaticFileHandler(string root, bool listing, bool gzip, bool requireClientCertificate, AccessLog? log)
+    public StaticFileHandler(string root, bool listing, bool gzip, bool dotfiles, bool requireClientCertificate, AccessLog? log)
     {
-        _paths = new SafePaths(root);
+        _paths = new SafePaths(root, dotfiles);
         _listing = listing;
         _gzip = gzip;
         _requireClientCertificate = requireClientCertificate;
@@ -43,13 +46,21 @@ internal sealed class StaticFileHandler
 
     public string Root => _paths.Root;
 
+    /// <summary>How a precondition (RFC 9110 §13.2) turned out.</summary>
+    private enum Precondition
+    {
+        Passed,
+        NotModified,
+        Failed,
+    }
+
     public async Task HandleAsync(HttpRequest request)
     {
         var response = request.Response;
-        long sent = 0;
+        var sent = new SentBytes();
         try
         {
-            sent = await ServeAsync(request, response).ConfigureAwait(false);
+            sent.Count = await ServeAsync(request, response, sent).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
@@ -59,17 +70,17 @@ internal sealed class StaticFileHandler
                 response.Headers.RemoveAll(name);
             }
 
-            sent = ex is UnauthorizedAccessException
+            sent.Count = ex is UnauthorizedAccessException
                 ? await PlainAsync(response, HttpStatusCode.Forbidden, "Not readable.").ConfigureAwait(false)
                 : await PlainAsync(response, HttpStatusCode.NotFound, "Not found.").ConfigureAwait(false);
         }
         finally
         {
-            _log?.Add(request, response.StatusCode, sent);
+            _log?.Add(request, response.StatusCode, sent.Count);
         }
     }
 
-    private async Task<long> ServeAsync(HttpRequest request, HttpResponse response)
+    private async Task<long> ServeAsync(HttpRequest request, HttpResponse response, SentBytes sent)
     {
         if (_requireClientCertificate && request.Certificate is null)
         {
@@ -83,10 +94,8 @@ internal sealed class StaticFileHandler
             return await PlainAsync(response, HttpStatusCode.MethodNotAllowed, "Only GET and HEAD are served.").ConfigureAwait(false);
         }
 
-        var target = request.Uri.OriginalString;
-        var query = target.IndexOf('?', StringComparison.Ordinal);
-        var rawPath = query < 0 ? target : target[..query];
-        var path = _paths.Resolve(rawPath);
+        var requestPath = request.Path; // decoded, without dot segments, whatever the form of the target
+        var path = _paths.Resolve(requestPath);
         if (path is null)
         {
             return await PlainAsync(response, HttpStatusCode.NotFound, "Not found.").ConfigureAwait(false);
@@ -94,47 +103,88 @@ internal sealed class StaticFileHandler
 
         if (Directory.Exists(path))
         {
-            if (!rawPath.EndsWith('/'))
+            if (!requestPath.EndsWith('/'))
             {
-                await response.RedirectAsync(new Uri(rawPath + "/" + (query < 0 ? string.Empty : target[query..]), UriKind.Relative), 301)
-                    .ConfigureAwait(false);
+                await response.RedirectAsync(FolderLocation(requestPath, request.Uri.OriginalString), 301).ConfigureAwait(false);
                 return 0;
             }
 
             var index = Path.Join(path, IndexFile);
-            if (File.Exists(index) && _paths.Resolve(rawPath + IndexFile) is { } safeIndex)
+            if (File.Exists(index) && _paths.Resolve(requestPath + IndexFile) is { } safeIndex)
             {
-                return await FileAsync(request, response, new FileInfo(safeIndex), head).ConfigureAwait(false);
+                return await FileAsync(request, response, new FileInfo(safeIndex), head, sent).ConfigureAwait(false);
             }
 
             return _listing
-                ? await ListingAsync(response, path, Uri.UnescapeDataString(rawPath), head).ConfigureAwait(false)
+                ? await ListingAsync(response, path, requestPath, head).ConfigureAwait(false)
                 : await PlainAsync(response, HttpStatusCode.Forbidden, "Folder listings are off.").ConfigureAwait(false);
         }
 
-        return await FileAsync(request, response, new FileInfo(path), head).ConfigureAwait(false);
+        if (requestPath.EndsWith('/'))
+        {
+            return await PlainAsync(response, HttpStatusCode.NotFound, "Not found.").ConfigureAwait(false); // a file is no folder
+        }
+
+        return await FileAsync(request, response, new FileInfo(path), head, sent).ConfigureAwait(false);
     }
 
-    private async Task<long> FileAsync(HttpRequest request, HttpResponse response, FileInfo file, bool head)
+    /// <summary>
+    /// Where a folder asked for without its trailing slash is: the path re-encoded segment by segment, with one
+    /// leading slash (<c>//host</c> or <c>/\host</c> would send a browser to another site), and the query as sent.
+    /// </summary>
+    private static Uri FolderLocation(string path, string target)
+    {
+        var location = new StringBuilder();
+        foreach (var segment in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            location.Append('/').Append(Uri.EscapeDataString(segment));
+        }
+
+        location.Append('/');
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        if (query >= 0)
+        {
+            location.Append(target.AsSpan(query));
+        }
+
+        return new Uri(location.ToString(), UriKind.Relative);
+    }
+
+    private async Task<long> FileAsync(HttpRequest request, HttpResponse response, FileInfo file, bool head, SentBytes sent)
     {
         var length = file.Length;
         var modified = TruncateToSeconds(file.LastWriteTimeUtc);
         var etag = string.Create(CultureInfo.InvariantCulture, $"\"{modified.Ticks:x}-{length:x}\"");
         var headers = response.Headers;
-        headers.ContentType = s_contentTypes.TryGetContentType(file.Name, out var type) ? type : "application/octet-stream";
+        var contentType = ContentType(file.Name);
+        headers.ContentType = contentType;
         headers.Set("Accept-Ranges", "bytes");
-        headers.Set("ETag", etag);
         headers.Set("Last-Modified", modified.ToString("R", CultureInfo.InvariantCulture));
 
-        if (NotModified(request.Headers, etag, modified))
+        // The representation first, since the validators are its own: gzip for a compressible file to a client that
+        // takes it, unless it asks for a range (ranges are served from the file as it is).
+        var range = SingleValue(request.Headers, "Range");
+        var compressible = _gzip && IsCompressible(contentType);
+        var gzip = compressible && range is null && AcceptsGzip(request.Headers);
+        var tag = gzip ? etag[..^1] + "-gz\"" : etag; // another representation, another validator
+        headers.Set("ETag", tag);
+        if (compressible)
         {
-            response.StatusCode = (int)HttpStatusCode.NotModified;
-            headers.RemoveAll("Content-Type");
-            return 0;
+            headers.Set("Vary", "Accept-Encoding");
+        }
+
+        switch (Evaluate(request.Headers, tag, modified))
+        {
+            case Precondition.Failed:
+                return await PlainAsync(response, HttpStatusCode.PreconditionFailed, "Precondition failed.").ConfigureAwait(false);
+            case Precondition.NotModified:
+                response.StatusCode = (int)HttpStatusCode.NotModified;
+                headers.RemoveAll("Content-Type");
+                return 0;
         }
 
         var (offset, count) = (0L, length);
-        if (request.Headers.Value("Range") is { } range && RangeApplies(request.Headers, etag, modified))
+        if (range is not null && RangeApplies(request.Headers, etag, modified))
         {
             if (!TryParseRange(range, length, out offset, out count))
             {
@@ -151,12 +201,7 @@ internal sealed class StaticFileHandler
             }
         }
 
-        var gzip = _gzip && count == length && IsCompressible(headers.ContentType!) && AcceptsGzip(request.Headers);
-        if (gzip)
-        {
-            headers.Set("ETag", etag[..^1] + "-gz\""); // another representation, another validator
-        }
-        else
+        if (!gzip)
         {
             response.ContentLength = count; // with a length set, the server's AutoCompress leaves the body alone
         }
@@ -168,13 +213,23 @@ internal sealed class StaticFileHandler
 
         using var handle = File.OpenHandle(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
         using var body = new FileSegmentStream(handle, offset, count);
-        await response.AddStreamAsync(body).ConfigureAwait(false);
-        return count;
+        try
+        {
+            await response.AddStreamAsync(body).ConfigureAwait(false);
+        }
+        finally
+        {
+            sent.Count = body.Delivered; // all of it, or what the connection took before the client went
+        }
+
+        return body.Delivered;
     }
 
-    private static async Task<long> ListingAsync(HttpResponse response, string folder, string displayPath, bool head)
+    private async Task<long> ListingAsync(HttpResponse response, string folder, string displayPath, bool head)
     {
+        var atRoot = folder == _paths.Root;
         var entries = new DirectoryInfo(folder).EnumerateFileSystemInfos()
+            .Where(e => !_paths.IsHidden(e.Name, atRoot))
             .OrderBy(e => e is FileInfo)
             .ThenBy(e => e.Name, StringComparer.OrdinalIgnoreCase);
         var html = new StringBuilder();
@@ -215,26 +270,52 @@ internal sealed class StaticFileHandler
         return bytes.Length;
     }
 
-    /// <summary>RFC 9110: If-None-Match wins over If-Modified-Since; a weak comparison for If-None-Match.</summary>
-    private static bool NotModified(HttpHeaders headers, string etag, DateTime modified)
+    /// <summary>
+    /// The preconditions in RFC 9110 §13.2.2's order: If-Match (strong comparison), else If-Unmodified-Since, fail
+    /// with 412; then If-None-Match (weak comparison), else If-Modified-Since, answer 304. A date that is not a
+    /// single valid HTTP-date is ignored, as the RFC says.
+    /// </summary>
+    private static Precondition Evaluate(HttpHeaders headers, string etag, DateTime modified)
     {
-        if (headers["If-None-Match"] is { } noneMatch)
+        var current = new EntityTagHeaderValue(etag);
+        if (headers["If-Match"] is { } ifMatch)
         {
-            return noneMatch.SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries))
-                .Any(tag => tag == "*" || WeakEquals(tag, etag));
+            if (!AnyMatches(ifMatch, current, strong: true))
+            {
+                return Precondition.Failed;
+            }
+        }
+        else if (Date(headers, "If-Unmodified-Since") is { } unmodifiedSince && modified > unmodifiedSince)
+        {
+            return Precondition.Failed;
         }
 
-        return headers.Value("If-Modified-Since") is { } since
-            && DateTime.TryParseExact(since, "R", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var date)
-            && modified <= date;
+        if (headers["If-None-Match"] is { } ifNoneMatch)
+        {
+            return AnyMatches(ifNoneMatch, current, strong: false) ? Precondition.NotModified : Precondition.Passed;
+        }
+
+        return Date(headers, "If-Modified-Since") is { } modifiedSince && modified <= modifiedSince
+            ? Precondition.NotModified
+            : Precondition.Passed;
     }
+
+    /// <summary>Whether an entity-tag list (<c>If-Match</c>, <c>If-None-Match</c>) names the current tag or is <c>*</c>; a malformed list names nothing.</summary>
+    private static bool AnyMatches(IReadOnlyList<string> values, EntityTagHeaderValue current, bool strong) =>
+        EntityTagHeaderValue.TryParseList([.. values], out var tags)
+        && tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, strong));
 
     /// <summary>If-Range: the range applies only while the representation is the one the client has (strong comparison).</summary>
     private static bool RangeApplies(HttpHeaders headers, string etag, DateTime modified)
     {
-        if (headers.Value("If-Range") is not { } ifRange)
+        if (headers["If-Range"] is null)
         {
             return true;
+        }
+
+        if (SingleValue(headers, "If-Range") is not { } ifRange)
+        {
+            return false; // sent twice: which representation the client has is unknown, so it gets the whole one
         }
 
         if (ifRange.StartsWith('"'))
@@ -242,9 +323,18 @@ internal sealed class StaticFileHandler
             return ifRange == etag;
         }
 
-        return DateTime.TryParseExact(ifRange, "R", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var date)
-            && date == modified;
+        return Date(headers, "If-Range") is { } date && date == modified;
     }
+
+    /// <summary>
+    /// The value of a header that must be single (<c>Range</c>, <c>If-Range</c>, the dates): null when it is absent or
+    /// was sent more than once, which RFC 9110 lets a server ignore. (HttpHeaders.Value would throw.)
+    /// </summary>
+    private static string? SingleValue(HttpHeaders headers, string name) => headers[name] is [var single] ? single : null;
+
+    /// <summary>A single HTTP-date header (any of the three formats of RFC 9110 §5.6.7), in UTC; null when absent, repeated or malformed.</summary>
+    private static DateTime? Date(HttpHeaders headers, string name) =>
+        SingleValue(headers, name) is { } text && HeaderUtilities.TryParseDate(text, out var date) ? date.UtcDateTime : null;
 
     /// <summary>
     /// Parses a single <c>bytes=</c> range (<c>a-b</c>, <c>a-</c>, <c>-n</c>). Several ranges, or another unit, are
@@ -308,15 +398,47 @@ internal sealed class StaticFileHandler
         return true;
     }
 
-    private static bool WeakEquals(string tag, string etag) =>
-        (tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag) == etag;
+    /// <summary>The content type of a file by its extension; text types name UTF-8, which is what files on the web are.</summary>
+    private static string ContentType(string fileName)
+    {
+        if (!s_contentTypes.TryGetContentType(fileName, out var type))
+        {
+            return "application/octet-stream";
+        }
+
+        return IsText(type) ? type + "; charset=utf-8" : type;
+    }
+
+    private static bool IsText(string mediaType)
+    {
+        var type = mediaType.AsSpan();
+        var semicolon = type.IndexOf(';');
+        type = (semicolon < 0 ? type : type[..semicolon]).Trim();
+        return type.StartsWith("text/", StringComparison.OrdinalIgnoreCase)
+            || type.EndsWith("+xml", StringComparison.OrdinalIgnoreCase)
+            || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
+            || s_textTypes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(type);
+    }
 
     private static bool IsCompressible(string contentType) =>
-        contentType.StartsWith("text/", StringComparison.OrdinalIgnoreCase) || s_compressible.Contains(contentType.Split(';')[0].Trim());
+        IsText(contentType) || contentType.Equals("application/wasm", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Whether <c>Accept-Encoding</c> names gzip with a quality above 0 (RFC 9110 §12.5.3). A <c>*</c> entry does not
+    /// count: the server's AutoCompress, which does the compressing, wants gzip named. A malformed header takes nothing
+    /// but identity.
+    /// </summary>
     private static bool AcceptsGzip(HttpHeaders headers) =>
-        headers["Accept-Encoding"]?.SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries))
-            .Any(coding => coding.Split(';')[0].Trim().Equals("gzip", StringComparison.OrdinalIgnoreCase)) ?? false;
+        headers["Accept-Encoding"] is { } values
+        && StringWithQualityHeaderValue.TryParseList([.. values], out var codings)
+        && codings.FirstOrDefault(coding => coding.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase)) is { } gzip
+        && (gzip.Quality ?? 1) > 0;
 
     private static DateTime TruncateToSeconds(DateTime time) => new(time.Ticks - (time.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+
+    /// <summary>The body bytes of a response, for the access log; set as soon as they are known, so a failure cannot lose them.</summary>
+    private sealed class SentBytes
+    {
+        public long Count { get; set; }
+    }
 }

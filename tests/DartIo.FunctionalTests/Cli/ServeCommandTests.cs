@@ -113,6 +113,68 @@ public sealed class ServeCommandTests
         Assert.DoesNotContain('\n', error);
     }
 
+    [Theory]
+    [InlineData("serve", "--help", "dartio serve")]
+    [InlineData("serve", "-h", "dartio serve")]
+    [InlineData("echo", "--help", "dartio echo")]
+    [InlineData("certs", "list", "--help", "dartio certs")]
+    public async Task Command_Help_PrintsItsUsageAndExitsZero(params string[] args)
+    {
+        await using var tool = DartioProcess.Start(args[..^1]);
+
+        var usage = await tool.ReadLineAsync();
+        Assert.Equal(0, await tool.WaitForExitAsync());
+        Assert.NotNull(usage);
+        Assert.Contains(args[^1], usage, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await tool.ReadAllErrorAsync());
+    }
+
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("echo")]
+    public async Task Command_EmptyAddress_ExitsTwo(string command)
+    {
+        await using var tool = DartioProcess.Start(command, "--address", "", "--port", "0");
+
+        Assert.Equal(2, await tool.WaitForExitAsync());
+        Assert.Contains("--address", await tool.ReadAllErrorAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_Dotfiles_ServesThemOnlyWhenAsked()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write(".env", "TOKEN=1");
+        await using var hiding = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1");
+        await using var showing = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1", "--dotfiles");
+        var hidingUrl = (await hiding.ReadLineAsync())!;
+        var showingUrl = await showing.ReadLineAsync();
+        Assert.NotNull(showingUrl);
+
+        var hidden = await HttpTesting.SendAsync(PortOf(hidingUrl), "GET /.env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var shown = await HttpTesting.SendAsync(PortOf(showingUrl), "GET /.env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(404, hidden.Status);
+        Assert.Equal((200, "TOKEN=1"), (shown.Status, shown.Text));
+        Assert.Equal(0, await hiding.StopAsync());
+        Assert.Equal(0, await showing.StopAsync());
+    }
+
+    [Fact]
+    public async Task Serve_AbsoluteFormTarget_IsServedAndLoggedAsSent()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("file", "absolute");
+        await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1");
+        var port = PortOf((await tool.ReadLineAsync())!);
+
+        var response = await HttpTesting.SendAsync(port, $"GET http://127.0.0.1:{port}/file HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal((200, "absolute"), (response.Status, response.Text));
+        Assert.Equal(0, await tool.StopAsync());
+        Assert.Contains($"\"GET http://127.0.0.1:{port}/file HTTP/1.1\" 200 8", await tool.ReadAllErrorAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_PortTaken_ExitsOneWithTheNetworkError()
     {

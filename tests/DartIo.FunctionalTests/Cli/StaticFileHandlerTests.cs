@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using DartIo.Cli.Serving;
 using DartIo.FunctionalTests.Http;
+using DartIo.FunctionalTests.Support;
 using DartIo.Tests.Tls;
 
 namespace DartIo.FunctionalTests.Cli;
@@ -27,6 +28,13 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         File.CreateSymbolicLink(_root.File("escape.txt"), secret);
         Directory.CreateSymbolicLink(_root.File("escape"), _outside.Path);
         File.CreateSymbolicLink(_root.File("alias.txt"), "hello.txt");
+        _root.Write(".env", "SECRET=1");
+        _root.Write(".git/config", "[core]");
+        _root.Write("list/.hidden", "hidden");
+        _root.Write(".well-known/security.txt", "Contact: mailto:security@example.com");
+        _root.Write("data.json", "{\"a\": \"é\"}");
+        _root.Write("image.svg", "<svg/>");
+        _root.Write("script.js", "let a = 1;");
         _server = await ServeAsync(listing: true, gzip: false);
     }
 
@@ -37,11 +45,11 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         _outside.Dispose();
     }
 
-    private async Task<HttpServer> ServeAsync(bool listing, bool gzip)
+    private async Task<HttpServer> ServeAsync(bool listing, bool gzip, bool dotfiles = false)
     {
         var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
         server.AutoCompress = gzip;
-        server.Listen(new StaticFileHandler(_root.Path, listing, gzip, requireClientCertificate: false, log: null).HandleAsync);
+        server.Listen(new StaticFileHandler(_root.Path, listing, gzip, dotfiles, requireClientCertificate: false, log: null).HandleAsync);
         return server;
     }
 
@@ -55,13 +63,13 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
 
         Assert.Equal(200, response.Status);
         Assert.Equal(HelloText, response.Text);
-        Assert.Equal("text/plain", response.Header("Content-Type"));
+        Assert.Equal("text/plain; charset=utf-8", response.Header("Content-Type"));
         Assert.Equal(HelloText.Length.ToString(CultureInfo.InvariantCulture), response.Header("Content-Length"));
         Assert.Equal("bytes", response.Header("Accept-Ranges"));
         Assert.NotNull(response.Header("ETag"));
         var modified = DateTime.Parse(response.Header("Last-Modified")!, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
         Assert.Equal(File.GetLastWriteTimeUtc(_root.File("hello.txt")), modified, TimeSpan.FromSeconds(1));
-        Assert.Equal("text/html", (await GetAsync("/page.html")).Header("Content-Type"));
+        Assert.Equal("text/html; charset=utf-8", (await GetAsync("/page.html")).Header("Content-Type"));
     }
 
     [Fact]
@@ -179,7 +187,7 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         var response = await GetAsync("/with%20index/");
 
         Assert.Equal("<p>index</p>", response.Text);
-        Assert.Equal("text/html", response.Header("Content-Type"));
+        Assert.Equal("text/html; charset=utf-8", response.Header("Content-Type"));
     }
 
     [Fact]
@@ -202,12 +210,45 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
     [InlineData("/escape/secret.txt")]
     [InlineData("/escape/")]
     [InlineData("/missing.txt")]
-    public async Task Path_OutsideTheFolderOrMissing_Answers404(string target)
+    [InlineData("/.env")]
+    [InlineData("/.git/config")]
+    [InlineData("/.git/")]
+    [InlineData("/list/.hidden")]
+    [InlineData("/%2Eenv")]
+    [InlineData("/.well-known/../.env")]
+    public async Task Path_OutsideTheFolderHiddenOrMissing_Answers404(string target)
     {
         var response = await GetAsync(target);
 
         Assert.Equal(404, response.Status);
-        Assert.DoesNotContain("secret", response.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", response.Text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Path_EncodedDotsAndSlashesTowardsARealFileOutside_Answers404()
+    {
+        var outside = Path.GetFileName(_outside.Path);
+
+        var dots = await GetAsync($"/%2e%2e/{outside}/secret.txt");
+        var slashes = await GetAsync($"/list/..%2F..%2F{outside}%2Fsecret.txt");
+        var both = await GetAsync($"/%2F%2e%2e%2F{outside}%2Fsecret.txt");
+
+        Assert.All([dots, slashes, both], response => Assert.Equal(404, response.Status));
+    }
+
+    [Fact]
+    public void Resolve_DotSegmentsOrHiddenNames_AreRefusedEvenIfThePathWasNotNormalized()
+    {
+        var paths = new SafePaths(_root.Path, dotfiles: false);
+        var outside = Path.GetFileName(_outside.Path);
+
+        Assert.Null(paths.Resolve($"/../{outside}/secret.txt"));
+        Assert.Null(paths.Resolve("/list/./../hello.txt"));
+        Assert.Null(paths.Resolve("/\\hello.txt"));
+        Assert.Null(paths.Resolve("/.git/config"));
+        Assert.Null(paths.Resolve("/list/.hidden"));
+        Assert.NotNull(paths.Resolve("/.well-known/security.txt"));
+        Assert.NotNull(new SafePaths(_root.Path, dotfiles: true).Resolve("/.git/config"));
     }
 
     [Fact]
@@ -240,6 +281,213 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         Assert.Equal(Encoding.UTF8.GetString(plain.Body), await new StreamReader(unzip).ReadToEndAsync());
         Assert.NotEqual(zipped.Header("ETag"), plain.Header("ETag"));
         Assert.Null(plain.Header("Content-Encoding"));
+    }
+
+    [Theory]
+    [InlineData("//list", "/list/")]
+    [InlineData("///list?x=1", "/list/?x=1")]
+    [InlineData("//list//a%20folder", "/list/a%20folder/")]
+    public async Task Folder_TargetWithLeadingSlashes_RedirectsToAnOriginRelativePath(string target, string location)
+    {
+        var response = await GetAsync(target);
+
+        Assert.Equal(301, response.Status);
+        Assert.Equal(location, response.Header("Location"));
+    }
+
+    [Theory]
+    [InlineData("/\\list")]
+    [InlineData("/%5Clist")]
+    [InlineData("/%2F%2Flist")]
+    public async Task Folder_TargetThatABrowserReadsAsSchemeRelative_IsNeverRedirectedThere(string target)
+    {
+        var response = await GetAsync(target);
+
+        Assert.False(response.Header("Location") is { } location && (location.StartsWith("//", StringComparison.Ordinal) || location.StartsWith("/\\", StringComparison.Ordinal)),
+            $"Location: {response.Header("Location")}");
+    }
+
+    [Fact]
+    public async Task Dotfile_ByDefault_IsNotListedButWellKnownIs()
+    {
+        var root = (await GetAsync("/")).Text;
+        var list = (await GetAsync("/list/")).Text;
+
+        Assert.DoesNotContain(".env", root, StringComparison.Ordinal);
+        Assert.DoesNotContain(".git", root, StringComparison.Ordinal);
+        Assert.DoesNotContain(".hidden", list, StringComparison.Ordinal);
+        Assert.Contains(".well-known/", root, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dotfile_WithDotfiles_IsServedAndListed()
+    {
+        await using var server = await ServeAsync(listing: true, gzip: false, dotfiles: true);
+
+        var file = await HttpTesting.SendAsync(server.Port, "GET /.git/config HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var listing = await HttpTesting.SendAsync(server.Port, "GET /list/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal((200, "[core]"), (file.Status, file.Text));
+        Assert.Contains("<a href=\".hidden\">.hidden</a>", listing.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dotfile_WellKnown_IsServed()
+    {
+        var response = await GetAsync("/.well-known/security.txt");
+
+        Assert.Equal((200, "Contact: mailto:security@example.com"), (response.Status, response.Text));
+    }
+
+    [Theory]
+    [InlineData("Range: bytes=0-4\r\nRange: bytes=5-6\r\n")]
+    [InlineData("Range: bytes=0-4\r\nIf-Range: \"a\"\r\nIf-Range: \"b\"\r\n")]
+    [InlineData("If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n")]
+    [InlineData("If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\nIf-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n")]
+    public async Task File_SingleValuedHeaderSentTwice_IsIgnored(string headers)
+    {
+        var response = await GetAsync("/hello.txt", headers);
+
+        Assert.Equal((200, HelloText), (response.Status, response.Text));
+    }
+
+    [Theory]
+    [InlineData("/hello.txt", 200)]
+    [InlineData("/list", 301)]
+    [InlineData("/with%20index/", 200)]
+    public async Task Target_AbsoluteForm_IsServedAsItsPath(string path, int status)
+    {
+        // Kestrel wants the Host header to name the target's authority (a mismatch is 400).
+        var response = await HttpTesting.SendAsync(_server.Port, $"GET http://127.0.0.1:{_server.Port}{path} HTTP/1.1\r\nHost: 127.0.0.1:{_server.Port}\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(status, response.Status);
+        if (status == 301)
+        {
+            Assert.Equal(path + "/", response.Header("Location"));
+        }
+    }
+
+    [Theory]
+    [InlineData("/hello.txt", "text/plain; charset=utf-8")]
+    [InlineData("/page.html", "text/html; charset=utf-8")]
+    [InlineData("/data.json", "application/json; charset=utf-8")]
+    [InlineData("/image.svg", "image/svg+xml; charset=utf-8")]
+    [InlineData("/script.js", "text/javascript; charset=utf-8")]
+    public async Task File_Text_NamesUtf8AsItsCharset(string path, string contentType)
+    {
+        Assert.Equal(contentType, (await GetAsync(path)).Header("Content-Type"));
+    }
+
+    [Fact]
+    public async Task File_WithATrailingSlash_Answers404()
+    {
+        Assert.Equal(404, (await GetAsync("/hello.txt/")).Status);
+    }
+
+    [Fact]
+    public async Task File_IfMatch_Answers412UnlessItMatches()
+    {
+        var etag = (await GetAsync("/hello.txt")).Header("ETag");
+
+        var other = await GetAsync("/hello.txt", "If-Match: \"other\"\r\n");
+        var weak = await GetAsync("/hello.txt", $"If-Match: W/{etag}\r\n");
+        var same = await GetAsync("/hello.txt", $"If-Match: \"other\", {etag}\r\n");
+        var any = await GetAsync("/hello.txt", "If-Match: *\r\n");
+
+        Assert.Equal(412, other.Status);
+        Assert.Equal(412, weak.Status);
+        Assert.Equal((200, HelloText), (same.Status, same.Text));
+        Assert.Equal(200, any.Status);
+    }
+
+    [Fact]
+    public async Task File_IfUnmodifiedSince_Answers412WhenModifiedSince()
+    {
+        var modified = File.GetLastWriteTimeUtc(_root.File("hello.txt"));
+        var earlier = modified.AddHours(-1).ToString("R", CultureInfo.InvariantCulture);
+        var later = modified.AddHours(1).ToString("R", CultureInfo.InvariantCulture);
+
+        var changed = await GetAsync("/hello.txt", $"If-Unmodified-Since: {earlier}\r\n");
+        var unchanged = await GetAsync("/hello.txt", $"If-Unmodified-Since: {later}\r\n");
+        var ifMatchFirst = await GetAsync("/hello.txt", $"If-Match: *\r\nIf-Unmodified-Since: {earlier}\r\n");
+
+        Assert.Equal(412, changed.Status);
+        Assert.Equal(200, unchanged.Status);
+        Assert.Equal(200, ifMatchFirst.Status); // RFC 9110 13.2.2: If-Unmodified-Since only counts without If-Match
+    }
+
+    [Fact]
+    public async Task Gzip_IfNoneMatchWithTheGzipETag_Answers304()
+    {
+        _root.Write("big.txt", string.Concat(Enumerable.Repeat("compressible text ", 2000)));
+        await using var server = await ServeAsync(listing: true, gzip: true);
+        const string Request = "GET /big.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n{0}Connection: close\r\n\r\n";
+        var etag = (await HttpTesting.SendAsync(server.Port, string.Format(CultureInfo.InvariantCulture, Request, ""))).Header("ETag");
+
+        var again = await HttpTesting.SendAsync(server.Port, string.Format(CultureInfo.InvariantCulture, Request, $"If-None-Match: {etag}\r\n"));
+
+        Assert.Equal(304, again.Status);
+        Assert.Equal(etag, again.Header("ETag"));
+    }
+
+    [Theory]
+    [InlineData("gzip;q=0", false)]
+    [InlineData("gzip; q=0.000, identity", false)]
+    [InlineData("*;q=0", false)]
+    [InlineData("gzip;q=0.5", true)]
+    [InlineData("br, *", false)]
+    [InlineData("br, GZIP", true)]
+    [InlineData("*, gzip;q=0", false)]
+    public async Task Gzip_AcceptEncodingQuality_IsHonoured(string acceptEncoding, bool gzipped)
+    {
+        _root.Write("big.txt", string.Concat(Enumerable.Repeat("compressible text ", 2000)));
+        await using var server = await ServeAsync(listing: true, gzip: true);
+
+        var response = await HttpTesting.SendAsync(server.Port, $"GET /big.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: {acceptEncoding}\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(gzipped ? "gzip" : null, response.Header("Content-Encoding"));
+        Assert.Equal("Accept-Encoding", response.Header("Vary"));
+    }
+
+    [Fact]
+    public async Task AccessLog_AbortedDownload_RecordsTheBytesReallySent()
+    {
+        const int Size = 40 << 20;
+        _root.Write("big.bin", new byte[Size]);
+        var lines = new LineWriter();
+        await using var log = new AccessLog(lines);
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.Listen(new StaticFileHandler(_root.Path, listing: true, gzip: false, dotfiles: false, requireClientCertificate: false, log).HandleAsync);
+        using (var connection = await HttpTesting.ConnectAsync(server.Port))
+        {
+            connection.Socket.ReceiveBufferSize = 64 * 1024;
+            await connection.SendAsync("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+            var some = new byte[4096];
+            Assert.True(await connection.Socket.ReceiveAsync(some.AsMemory()).Within() > 0);
+            connection.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // a reset, as a browser's cancel can be
+        }
+
+        var line = await lines.NextAsync();
+
+        var bytes = long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        Assert.Contains("\"GET /big.bin HTTP/1.1\" 200 ", line, StringComparison.Ordinal);
+        Assert.InRange(bytes, 1, Size - 1);
+    }
+
+    /// <summary>A writer that hands over each line written to it.</summary>
+    private sealed class LineWriter : TextWriter
+    {
+        private readonly System.Threading.Channels.Channel<string> _lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override Task WriteLineAsync(string? value)
+        {
+            _lines.Writer.TryWrite(value ?? string.Empty);
+            return Task.CompletedTask;
+        }
+
+        public Task<string> NextAsync() => _lines.Reader.ReadAsync().AsTask().Within();
     }
 
     [Theory]
