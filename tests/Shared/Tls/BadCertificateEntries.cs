@@ -16,7 +16,7 @@ internal static class BadCertificateEntries
     public static TheoryData<string> Kinds => new()
     {
         "empty.pem", "empty.pfx", "empty-certbot", "truncated.pfx", "truncated.pem", "random-bytes", "wrong-password",
-        "key-mismatch", "unreadable", "folder.pem", "folder.pfx",
+        "key-mismatch", "unreadable", "dangling-link", "folder.pem", "folder.pfx",
     };
 
     /// <summary>Writes a bad entry of this kind under <paramref name="nickname"/>.</summary>
@@ -49,6 +49,10 @@ internal static class BadCertificateEntries
                 return folder.Write(nickname + ".key", TestCertificates.KeyPem(TestCertificates.Client));
             case "unreadable":
                 return WriteUnreadable(folder, nickname + ".pem", Encoding.ASCII.GetBytes(pem));
+            case "dangling-link": // certbot's live/ link after its archive/ file went away
+                var link = folder.File(nickname + ".pem");
+                File.CreateSymbolicLink(link, folder.File(nickname + "-gone.pem"));
+                return link;
             case "folder.pem":
             case "folder.pfx":
                 var path = folder.File(nickname + kind[kind.IndexOf('.')..]);
