@@ -55,9 +55,20 @@ internal static class CertsCommand
 
     private static async Task<int> ListAsync(ArgumentReader reader)
     {
-        var database = Database(reader);
+        var option = reader.Option("--db");
         reader.Finish();
-        var entries = database.List();
+        var database = option is null ? CertificateDatabase.Default : CertificateDatabase.Open(option, Password);
+        var namedBy = option is not null ? "--db"
+            : !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CertificateDatabase.DirectoryVariable)) ? "$" + CertificateDatabase.DirectoryVariable
+            : null;
+        if (namedBy is not null && !Path.Exists(database.Directory))
+        {
+            // The default folder is missing until the first certificate is added; a folder the user named is a mistake.
+            await Console.Error.WriteLineAsync($"dartio: the certificate database '{database.Directory}' ({namedBy}) does not exist").ConfigureAwait(false);
+            return ToolHost.ExitFailure;
+        }
+
+        var entries = database.List(); // a file instead of a folder: CertificateException, exit 1
         if (entries.Count == 0)
         {
             await Console.Out.WriteLineAsync($"no certificates in {database.Directory}").ConfigureAwait(false);
@@ -277,8 +288,10 @@ internal static class CertsCommand
         return null;
     }
 
+    private static string? Password => Environment.GetEnvironmentVariable(CertificateDatabase.PasswordVariable);
+
     private static CertificateDatabase Database(ArgumentReader reader) => reader.Option("--db") is { } directory
-        ? CertificateDatabase.Open(directory, Environment.GetEnvironmentVariable(CertificateDatabase.PasswordVariable))
+        ? CertificateDatabase.Open(directory, Password)
         : CertificateDatabase.Default;
 
     private static string Required(ArgumentReader reader, string name) =>

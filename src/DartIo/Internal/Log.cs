@@ -46,7 +46,7 @@ internal static partial class Log
     [LoggerMessage(103, LogLevel.Warning, "Certificate '{Name}' in {Directory} changed on disk but cannot be used, so the previous one is kept: {Reason}", EventName = "CertificateReloadFailed")]
     public static partial void CertificateReloadFailed(ILogger logger, string name, string directory, string reason);
 
-    [LoggerMessage(104, LogLevel.Warning, "Certificate database entry '{Nickname}' in {Directory} cannot be read and is left out of the list: {Reason}", EventName = "DatabaseEntryUnreadable")]
+    [LoggerMessage(104, LogLevel.Warning, "Certificate database entry '{Nickname}' in {Directory} cannot be read and is skipped (the other entries are not affected): {Reason}", EventName = "DatabaseEntryUnreadable")]
     public static partial void DatabaseEntryUnreadable(ILogger logger, string nickname, string directory, string reason);
 
     [LoggerMessage(105, LogLevel.Information, "Certificate database {Directory}: added '{Nickname}' ({Subject}, {Thumbprint})", EventName = "CertificateAdded")]

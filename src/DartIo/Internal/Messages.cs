@@ -50,6 +50,10 @@ internal static class Messages
 
     public static string CertificateSourceUnreadable(string source, string reason) => $"Cannot read {source}: {reason}";
 
+    public static string CertificateSourceEmpty(string source) => $"Cannot read {source}: it is empty (0 bytes).";
+
+    public static string CertificateSourceIsAFolder(string source) => $"Cannot read {source}: it is a folder, not a file.";
+
     public static string NoCertificateIn(string source) =>
         $"No certificate found in {source}: expected PEM (-----BEGIN CERTIFICATE-----), DER or PKCS#12.";
 
@@ -98,6 +102,12 @@ internal static class Messages
         $"{certificateSource} has no private key in it and there is no '{keyFile}'.";
 
     public static string DatabaseUnlistable(string directory, string reason) => $"Cannot list the certificate database '{directory}': {reason}";
+
+    public const string DatabaseFolderMissing = "the folder does not exist";
+
+    public const string DatabaseIsAFile = "it is a file, not a folder";
+
+    public static string NotFoundBecause(string reason) => $"not found: {reason}.";
 
     public static string CannotExport(string reason) => $"cannot export the certificate with its private key: {reason}";
 

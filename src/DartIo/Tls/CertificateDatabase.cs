@@ -26,6 +26,12 @@ namespace DartIo;
 /// readable by the owner only. Errors are <see cref="CertificateException"/>s naming the certificate name, the
 /// folder and what was wrong. Private keys and passwords are never logged.
 /// </para>
+/// <para>
+/// A bad entry (an empty, truncated or foreign file, a wrong password, a key that does not match, a file that
+/// cannot be read, a folder named like an entry's file) is a <see cref="CertificateException"/> naming the file when
+/// it is looked up by its own nickname, and is otherwise skipped with a warning: it never affects the other entries,
+/// their lookups by nickname or distinguished name, or <see cref="List"/>.
+/// </para>
 /// </remarks>
 public sealed class CertificateDatabase
 {
@@ -111,8 +117,13 @@ public sealed class CertificateDatabase
         return Load(certificateName).Certificate;
     }
 
-    /// <summary>Lists the entries, by nickname. An entry that cannot be read (a wrong password, a broken file) is left out and logged as a warning.</summary>
+    /// <summary>
+    /// Lists the entries, by nickname. An entry that cannot be read (empty, truncated or foreign data, a wrong password,
+    /// a key that does not match, no permission, a folder named like an entry's file) is left out and logged as a
+    /// warning that names the file and the reason; the others are listed.
+    /// </summary>
     /// <returns>The entries; empty when the folder does not exist.</returns>
+    /// <exception cref="CertificateException">The database's path is a file, or the folder cannot be listed.</exception>
     public IReadOnlyList<CertificateEntry> List()
     {
         var entries = new List<CertificateEntry>();
@@ -221,6 +232,11 @@ public sealed class CertificateDatabase
     /// <exception cref="CertificateException">Not found, no private key, wrong password, broken entry.</exception>
     internal CertificateMaterial Load(string certificateName)
     {
+        if (FolderProblem() is { } problem)
+        {
+            throw new CertificateException(Messages.DatabaseProblem(certificateName, Directory, Messages.NotFoundBecause(problem)));
+        }
+
         if (DistinguishedName.IsDistinguishedName(certificateName))
         {
             return LoadByDistinguishedName(certificateName);
@@ -321,6 +337,7 @@ public sealed class CertificateDatabase
             }
             catch (CertificateException ex)
             {
+                Log.DatabaseEntryUnreadable(_logger, nickname, Directory, ex.Message);
                 unreadable.Add(ex.Message);
                 continue;
             }
@@ -353,8 +370,9 @@ public sealed class CertificateDatabase
     }
 
     /// <summary>
-    /// Reads an entry. Certificate problems throw; a missing, unreadable or mismatched key is returned in
-    /// <paramref name="keyProblem"/> (with the certificate alone), so that listing can still show the entry.
+    /// Reads an entry. An entry without any private key is returned with the certificate alone and the reason in
+    /// <paramref name="keyProblem"/>, so that listing can still show it (a CA certificate, say). Everything else that
+    /// is wrong, a key file that is there but cannot be used included, throws: the entry is bad.
     /// </summary>
     private CertificateMaterial Read(string nickname, Layout layout, string path, out string? keyProblem)
     {
@@ -383,10 +401,10 @@ public sealed class CertificateDatabase
 
             default:
                 var fullChain = Path.Combine(path, FullChainFile);
-                certificateFile = File.Exists(fullChain) ? fullChain : Path.Combine(path, CertFile);
+                certificateFile = Path.Exists(fullChain) ? fullChain : Path.Combine(path, CertFile);
                 certificateData = CertificateFiles.Read(certificateFile);
                 var chainFile = Path.Combine(path, ChainFile);
-                if (certificateFile != fullChain && File.Exists(chainFile))
+                if (certificateFile != fullChain && Path.Exists(chainFile))
                 {
                     certificateData = [.. certificateData, (byte)'\n', .. CertificateFiles.Read(chainFile)];
                 }
@@ -398,34 +416,29 @@ public sealed class CertificateDatabase
         var certificateSource = CertificateFiles.Describe(certificateFile);
         var certificates = CertificateFiles.ReadCertificates(certificateData, _password, certificateSource);
         var (certificate, intermediates) = CertificateFiles.SplitLeaf(certificates.Certificates);
-        if (!certificates.HasPemKey && !File.Exists(keyFile))
+        if (!certificates.HasPemKey && !Path.Exists(keyFile))
         {
             keyProblem = Messages.EntryWithoutKey(certificateSource, keyFile);
             return new CertificateMaterial(certificate, intermediates, certificateSource);
         }
 
-        try
-        {
-            var (keyData, keySource) = certificates.HasPemKey
-                ? (certificateData, certificateSource)
-                : (CertificateFiles.Read(keyFile), CertificateFiles.Describe(keyFile));
-            var key = CertificateFiles.ReadPrivateKey(keyData, _password, keySource, certificate.GetKeyAlgorithm());
-            return new CertificateMaterial(CertificateFiles.Combine(certificate, key, certificateSource, keySource), intermediates, certificateSource);
-        }
-        catch (CertificateException ex)
-        {
-            keyProblem = ex.Message;
-            return new CertificateMaterial(certificate, intermediates, certificateSource);
-        }
+        var (keyData, keySource) = certificates.HasPemKey
+            ? (certificateData, certificateSource)
+            : (CertificateFiles.Read(keyFile), CertificateFiles.Describe(keyFile));
+        var key = CertificateFiles.ReadPrivateKey(keyData, _password, keySource, certificate.GetKeyAlgorithm());
+        return new CertificateMaterial(CertificateFiles.Combine(certificate, key, certificateSource, keySource), intermediates, certificateSource);
     }
 
-    /// <summary>The entry of a nickname, in the order of precedence of the layouts.</summary>
+    /// <summary>
+    /// The entry of a nickname, in the order of precedence of the layouts. Anything at an entry file's path counts,
+    /// so that a folder or a dangling link there is a bad entry that says so, not a nickname that is "not found".
+    /// </summary>
     private (string Nickname, Layout Layout, string Path)? Locate(string nickname)
     {
         foreach (var extension in s_fileExtensions)
         {
             var file = Path.Combine(Directory, nickname + extension);
-            if (File.Exists(file))
+            if (IsEntryFile(file))
             {
                 return (nickname, extension == ".pem" ? Layout.Pem : Layout.Pkcs12, file);
             }
@@ -438,19 +451,20 @@ public sealed class CertificateDatabase
     /// <summary>Every entry, one per nickname, sorted by nickname.</summary>
     private List<(string Nickname, Layout Layout, string Path)> EnumerateEntries()
     {
+        if (FolderProblem() is { } problem)
+        {
+            return problem == Messages.DatabaseFolderMissing ? []
+                : throw new CertificateException(Messages.DatabaseUnlistable(Directory, problem));
+        }
+
         var nicknames = new SortedSet<string>(StringComparer.Ordinal);
         try
         {
-            if (!System.IO.Directory.Exists(Directory))
-            {
-                return [];
-            }
-
             foreach (var path in System.IO.Directory.EnumerateFileSystemEntries(Directory))
             {
                 var name = Path.GetFileName(path);
                 var extension = Path.GetExtension(name);
-                if (s_fileExtensions.Contains(extension, StringComparer.Ordinal) && File.Exists(path))
+                if (s_fileExtensions.Contains(extension, StringComparer.Ordinal) && IsEntryFile(path))
                 {
                     nicknames.Add(name[..^extension.Length]);
                 }
@@ -477,8 +491,18 @@ public sealed class CertificateDatabase
         return entries;
     }
 
+    /// <summary>Why the database's path is no folder to read entries from; null when it is one.</summary>
+    private string? FolderProblem() =>
+        System.IO.Directory.Exists(Directory) ? null
+            : Path.Exists(Directory) ? Messages.DatabaseIsAFile
+            : Messages.DatabaseFolderMissing;
+
+    /// <summary>Whether something (a file, a link, a folder that is not in certbot's layout) is at an entry file's path.</summary>
+    private static bool IsEntryFile(string path) =>
+        File.Exists(path) || (System.IO.Directory.Exists(path) && !IsCertbotFolder(path));
+
     private static bool IsCertbotFolder(string folder) =>
-        File.Exists(Path.Combine(folder, FullChainFile)) || File.Exists(Path.Combine(folder, CertFile));
+        Path.Exists(Path.Combine(folder, FullChainFile)) || Path.Exists(Path.Combine(folder, CertFile));
 
     /// <summary>Every file an entry of this nickname may consist of.</summary>
     private IEnumerable<string> EntryFiles(string nickname)

@@ -105,12 +105,38 @@ public sealed class CertificateNameBindTests : IDisposable
     }
 
     [Fact]
+    public async Task BindAsync_ServedEntryReplacedByAnEmptyFile_HandshakesGoOnWithTheOldCertificateAndAWarning()
+    {
+        var logs = await CaptureLogsAsync(async () =>
+        {
+            _database.Add("web", TestCertificates.Server);
+            _folder.Write("other.pem", []); // a bad sibling from the start
+            await using var server = await SecureServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0, "CN=localhost, O=DartIo Tests");
+            var serving = ServeEchoAsync(server, 2);
+            var renewed = TestCertificates.Issue(TestCertificates.Ca, "CN=localhost, O=DartIo Tests", server: true);
+
+            File.WriteAllBytes(_folder.File("web.pfx"), []); // what `cp renewed.pfx web.pfx` leaves for a moment
+            _time.Advance(TimeSpan.FromSeconds(1));
+            var duringTheCopy = await PeerThumbprintAsync(server.Port);
+            _database.Add("web", renewed);
+            _time.Advance(TimeSpan.FromSeconds(1));
+            var afterTheCopy = await PeerThumbprintAsync(server.Port);
+
+            Assert.Equal(TestCertificates.Server.Thumbprint, duringTheCopy);
+            Assert.Equal(renewed.Thumbprint, afterTheCopy);
+            await serving.WaitAsync(Patience);
+        });
+
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 103);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains(_folder.File("web.pfx"), warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
     public async Task AcceptAsync_FailedHandshake_LoggedAtDebugAndTheServerGoesOn()
     {
-        var previous = DartIoLogging.LoggerFactory;
-        var logs = new CapturingLoggerFactory();
-        DartIoLogging.LoggerFactory = logs;
-        try
+        var logs = await CaptureLogsAsync(async () =>
         {
             await using var server = await SecureServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0, TestCertificates.ServerContext());
             var serving = ServeEchoAsync(server, 1);
@@ -125,14 +151,28 @@ public sealed class CertificateNameBindTests : IDisposable
                 .WaitAsync(AtOnce);
             Assert.Equal("fine", await RoundTripAsync(good, "fine").WaitAsync(Patience));
             await serving.WaitAsync(Patience);
+        });
+
+        var failure = Assert.Single(logs.Entries, e => e.EventId.Id == 100);
+        Assert.Equal(LogLevel.Debug, failure.Level);
+    }
+
+    /// <summary>Runs <paramref name="body"/> with DartIo's logs going to a capture, and returns it.</summary>
+    private static async Task<CapturingLoggerFactory> CaptureLogsAsync(Func<Task> body)
+    {
+        var previous = DartIoLogging.LoggerFactory;
+        var logs = new CapturingLoggerFactory();
+        DartIoLogging.LoggerFactory = logs;
+        try
+        {
+            await body();
         }
         finally
         {
             DartIoLogging.LoggerFactory = previous;
         }
 
-        var failure = Assert.Single(logs.Entries, e => e.EventId.Id == 100);
-        Assert.Equal(LogLevel.Debug, failure.Level);
+        return logs;
     }
 
     private static async Task<string> PeerThumbprintAsync(int port)

@@ -24,6 +24,25 @@ public sealed class SecurityContextTests : IDisposable
     }
 
     [Fact]
+    public void UseCertificateChainAndUsePrivateKey_EmptyFileOrBytes_CertificateExceptionSayingSo()
+    {
+        var empty = _files.Write("empty.pem", []);
+        var context = new SecurityContext();
+
+        var file = Assert.Throws<CertificateException>(() => context.UseCertificateChain(empty));
+        var key = Assert.Throws<CertificateException>(() => context.UsePrivateKey(empty));
+        var chainBytes = Assert.Throws<CertificateException>(() => context.UseCertificateChainBytes([]));
+        var keyBytes = Assert.Throws<CertificateException>(() => context.UsePrivateKeyBytes([]));
+        var trustedBytes = Assert.Throws<CertificateException>(() => context.SetTrustedCertificatesBytes([]));
+
+        Assert.Equal($"Cannot read '{empty}': it is empty (0 bytes).", file.Message);
+        Assert.Equal(file.Message, key.Message);
+        Assert.Equal("Cannot read the certificate chain bytes: it is empty (0 bytes).", chainBytes.Message);
+        Assert.Equal("Cannot read the private key bytes: it is empty (0 bytes).", keyBytes.Message);
+        Assert.Equal("Cannot read the trusted certificate bytes: it is empty (0 bytes).", trustedBytes.Message);
+    }
+
+    [Fact]
     public void UsePrivateKey_BeforeTheChain_IdentityCompleteOnceBothAreThere()
     {
         var context = new SecurityContext();

@@ -32,17 +32,28 @@ internal static class CertificateFiles
     /// <summary>The text by which a file names itself in error messages.</summary>
     public static string Describe(string file) => $"'{file}'";
 
-    /// <summary>Reads a whole file; a missing or unreadable file is a <see cref="CertificateException"/> naming it.</summary>
+    /// <summary>
+    /// Reads a whole file; a missing, unreadable or empty file, or a folder, is a <see cref="CertificateException"/> naming it.
+    /// </summary>
     public static byte[] Read(string file)
     {
+        if (Directory.Exists(file))
+        {
+            throw new CertificateException(Messages.CertificateSourceIsAFolder(Describe(file)));
+        }
+
+        byte[] data;
         try
         {
-            return File.ReadAllBytes(file);
+            data = File.ReadAllBytes(file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new CertificateException(Messages.CertificateSourceUnreadable(Describe(file), ex.Message), null, ex);
         }
+
+        // What `cp` or `>` leaves for a moment while a file is being replaced.
+        return data.Length > 0 ? data : throw new CertificateException(Messages.CertificateSourceEmpty(Describe(file)));
     }
 
     /// <summary>
@@ -52,6 +63,7 @@ internal static class CertificateFiles
     /// </summary>
     public static ParsedCertificates ReadCertificates(byte[] data, string? password, string source)
     {
+        ThrowIfEmpty(data, source);
         if (TryGetPem(data, out var pem))
         {
             var certificates = new X509Certificate2Collection();
@@ -91,6 +103,7 @@ internal static class CertificateFiles
     /// </summary>
     public static AsymmetricAlgorithm ReadPrivateKey(byte[] data, string? password, string source, string? algorithmOid = null)
     {
+        ThrowIfEmpty(data, source);
         if (TryGetPem(data, out var pem))
         {
             foreach (var (label, _, text) in PemBlocks(pem))
@@ -204,6 +217,15 @@ internal static class CertificateFiles
         }
 
         return (leaf, rest);
+    }
+
+    /// <summary>No bytes at all: the platform's loaders answer with an <see cref="ArgumentException"/>, not a format error.</summary>
+    private static void ThrowIfEmpty(byte[] data, string source)
+    {
+        if (data.Length == 0)
+        {
+            throw new CertificateException(Messages.CertificateSourceEmpty(source));
+        }
     }
 
     private static X509ContentType ContentType(byte[] data)
