@@ -52,6 +52,9 @@ internal static class Messages
 
     public static string CertificateSourceEmpty(string source) => $"Cannot read {source}: it is empty (0 bytes).";
 
+    public static string CertificateSourceTooLarge(string source, long length, long limit) =>
+        $"Cannot read {source}: it is {length} bytes, more than the {limit} a certificate or key file may have.";
+
     public static string CertificateSourceIsAFolder(string source) => $"Cannot read {source}: it is a folder, not a file.";
 
     public static string NoCertificateIn(string source) =>

@@ -16,7 +16,7 @@ internal static class BadCertificateEntries
     public static TheoryData<string> Kinds => new()
     {
         "empty.pem", "empty.pfx", "empty-certbot", "truncated.pfx", "truncated.pem", "random-bytes", "wrong-password",
-        "key-mismatch", "unreadable", "dangling-link", "folder.pem", "folder.pfx",
+        "key-mismatch", "unreadable", "dangling-link", "folder.pem", "folder.pfx", "fifo", "device", "huge",
     };
 
     /// <summary>Writes a bad entry of this kind under <paramref name="nickname"/>.</summary>
@@ -59,6 +59,20 @@ internal static class BadCertificateEntries
                 Directory.CreateDirectory(path);
                 folder.Write(Path.Combine(path, "note.txt"), "a folder, not a certificate file");
                 return path;
+            case "fifo": // opening a named pipe for reading waits for a writer: a read would never end
+                var fifo = folder.File(nickname + ".pem");
+                using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+                {
+                    mkfifo.WaitForExit();
+                }
+
+                return fifo;
+            case "device": // a read of /dev/zero never ends either
+                var device = folder.File(nickname + ".pfx");
+                File.CreateSymbolicLink(device, "/dev/zero");
+                return device;
+            case "huge":
+                return folder.Write(nickname + ".pem", new byte[5 * 1024 * 1024]);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a kind of bad entry");
         }

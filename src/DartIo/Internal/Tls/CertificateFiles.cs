@@ -29,6 +29,9 @@ internal static class CertificateFiles
         TotalKdfIterationLimit = 10_000_000,
     };
 
+    /// <summary>The largest certificate or key file read (a long chain is a few tens of KiB).</summary>
+    private const long MaxFileBytes = 4 * 1024 * 1024;
+
     /// <summary>The text by which a file names itself in error messages.</summary>
     public static string Describe(string file) => $"'{file}'";
 
@@ -45,6 +48,20 @@ internal static class CertificateFiles
         byte[] data;
         try
         {
+            // Sized before it is opened, through any links: a FIFO or a device reports 0 bytes here, and opening or
+            // reading one would block or never end.
+            var info = new FileInfo(file);
+            var length = (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
+            if (length == 0)
+            {
+                throw new CertificateException(Messages.CertificateSourceEmpty(Describe(file)));
+            }
+
+            if (length > MaxFileBytes)
+            {
+                throw new CertificateException(Messages.CertificateSourceTooLarge(Describe(file), length, MaxFileBytes));
+            }
+
             data = File.ReadAllBytes(file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
