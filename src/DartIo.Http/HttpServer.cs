@@ -65,6 +65,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         _secure = useTls is not null;
         var loggerFactory = DartIoLogging.LoggerFactory;
         _logger = loggerFactory.CreateLogger(HttpLog.Category);
+        var kestrelLogs = new KestrelLoggerFactory(loggerFactory); // what a client makes Kestrel say is Debug (SPEC 12)
 
         var defaults = new HeaderDictionary
         {
@@ -75,7 +76,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         };
         _defaultResponseHeaders = HttpHeaders.ForDefaults(defaults);
 
-        var services = KestrelServices.For(loggerFactory);
+        var services = KestrelServices.For(kestrelLogs);
         _options = new KestrelServerOptions
         {
             AddServerHeader = false,
@@ -94,7 +95,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             useTls?.Invoke(listen);
         });
 
-        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(loggerFactory, services.MemoryPools), loggerFactory);
+        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(kestrelLogs, services.MemoryPools), kestrelLogs);
         _started = _kestrel.StartAsync(new HttpApplication(this), CancellationToken.None);
     }
 
@@ -474,8 +475,14 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
     private Task HandlerFailedAsync(HttpRequest request, Exception exception)
     {
-        HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);
         var response = request.Response;
+        if (exception is IOException or OperationCanceledException or HttpException && response.ConnectionGone)
+        {
+            // The handler failed because its client went away (or a forced close cut it): that is no application error.
+            return response.CloseAborted(exception.Message);
+        }
+
+        HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);
         if (response.TryReset(StatusCodes.Status500InternalServerError))
         {
             return response.CloseAsync();
@@ -489,6 +496,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
         return Task.CompletedTask;
     }
+
+    /// <summary>Logs, at Debug, a response cut short because its connection went away (SPEC 12: a client's abort is no error).</summary>
+    internal void LogResponseAborted(HttpRequest request, string reason) =>
+        HttpLog.ResponseAborted(_logger, request.Method, request.RawTarget, reason);
 
     private void Subscribe()
     {
