@@ -172,9 +172,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// </summary>
     /// <remarks>
     /// The rate is Kestrel's minimum response data rate, measured on what the connection's socket accepts. DartIo
-    /// bounds what the kernel queues, unsent, per connection (64 KiB; docs/sockets.md), so the socket accepts what
-    /// the client takes plus at most that: a client that stops reading is closed within about 45 s at the default
-    /// rate, where Kestrel's own default (240 bytes/s, with the kernel's megabytes of buffering) kept it for hours.
+    /// bounds what the kernel queues, unsent, per connection (64 KiB; docs/http.md), so the socket accepts what the
+    /// client takes plus at most that: a client that stops reading is closed about 10 s after it stops at the
+    /// default rate (measured), where Kestrel's own default (240 bytes/s, behind megabytes of kernel buffering)
+    /// kept such clients for hours.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">(Set.) Zero or negative.</exception>
     public int? MinResponseDataRate

@@ -7,7 +7,7 @@ namespace DartIo.Internal.Listening;
 /// once <see cref="NotSentLimit"/> bytes are queued that the peer has not taken yet, instead of filling a send buffer
 /// that autotunes up to <c>net.ipv4.tcp_wmem</c>'s maximum (4 MiB by default). So a peer that stops reading holds at
 /// most that much kernel memory, and a server's slow-client check (Kestrel's minimum response rate) sees the
-/// peer's own pace within seconds rather than after the kernel has swallowed megabytes. See docs/sockets.md.
+/// peer's own pace within seconds rather than after the kernel has swallowed megabytes. See docs/http.md.
 /// </summary>
 /// <remarks>
 /// Measured on Linux 6 with a peer whose receive window is 4 KiB and that reads nothing: without the bound 2.9 MB
