@@ -49,6 +49,7 @@ public sealed class HttpResponse
     private TaskCompletionSource? _respondedSource;
     private int _watchingAbort;
     private CancellationTokenRegistration _abortRegistration;
+    private volatile bool _connectionGone;
 
     internal HttpResponse(HttpRequest request, IFeatureCollection features, HttpServer server)
     {
@@ -265,11 +266,11 @@ public sealed class HttpResponse
         var flush = writer.WriteAsync(bytes);
         if (flush.IsCompletedSuccessfully)
         {
-            _ = flush.Result;
+            Observe(flush.Result);
             return Task.CompletedTask;
         }
 
-        return flush.AsTask();
+        return AwaitFlushAsync(flush);
     }
 
     /// <summary>Copies a stream to the body as it is read, without holding it whole. Mirrors Dart's <c>addStream</c>.</summary>
@@ -321,6 +322,11 @@ public sealed class HttpResponse
         }
 
         Start();
+        if (ConnectionGone)
+        {
+            return _closing = CloseAborted();
+        }
+
         if (!_flushed && _gzip is null && !_response.HasStarted && _response.Headers.ContentLength is null
             && StatusCode is >= 200 and not 204 and not 304)
         {
@@ -371,6 +377,31 @@ public sealed class HttpResponse
         _response.Headers.ContentLength = 0;
         _cookies?.Clear();
         return true;
+    }
+
+    /// <summary>
+    /// True once the connection can take no more of this response: its client has gone (a reset, a cancelled download),
+    /// or the server aborted it (a forced close). Writes are then dropped.
+    /// </summary>
+    internal bool ConnectionGone =>
+        _connectionGone || (_request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted.IsCancellationRequested ?? false);
+
+    /// <summary>
+    /// Ends a response whose connection has gone: the request is aborted rather than completed, so that Kestrel does not
+    /// count the missing bytes against the Content-Length as an application error; logged once, at Debug. <see cref="Done"/>
+    /// ends with the <see cref="HttpException"/> of a closed connection.
+    /// </summary>
+    internal Task CloseAborted(string reason = "the connection was aborted")
+    {
+        _closing ??= Task.CompletedTask;
+        if (Volatile.Read(ref _doneState) == 0)
+        {
+            _request.Features.Get<IHttpRequestLifetimeFeature>()?.Abort();
+            _server.LogResponseAborted(_request, reason);
+            Abandon();
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Ends <see cref="Done"/> for a request whose connection went away before the response was closed.</summary>
@@ -450,8 +481,7 @@ public sealed class HttpResponse
             {
                 _unflushed = 0;
                 _flushed = true;
-                var result = await writer.FlushAsync().ConfigureAwait(false);
-                if (result.IsCompleted || result.IsCanceled)
+                if (!Observe(await writer.FlushAsync().ConfigureAwait(false)))
                 {
                     break; // the client has gone; the rest would be thrown away
                 }
@@ -459,19 +489,33 @@ public sealed class HttpResponse
         }
     }
 
+    /// <summary>Notes a flush that found the connection gone (its output completed or cancelled); false then.</summary>
+    private bool Observe(FlushResult result)
+    {
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            _connectionGone = true;
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task AwaitFlushAsync(ValueTask<FlushResult> flush) => Observe(await flush.ConfigureAwait(false));
+
     private async Task FlushCoreAsync(PipeWriter writer)
     {
         await _pendingFlush.ConfigureAwait(false);
         _unflushed = 0;
         _flushed = true;
-        await writer.FlushAsync().ConfigureAwait(false);
+        Observe(await writer.FlushAsync().ConfigureAwait(false));
     }
 
     private async Task FlushWriterAsync(PipeWriter writer)
     {
         _unflushed = 0;
         _flushed = true;
-        await writer.FlushAsync().ConfigureAwait(false);
+        Observe(await writer.FlushAsync().ConfigureAwait(false));
     }
 
     private async Task CloseSlowAsync()

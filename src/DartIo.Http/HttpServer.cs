@@ -31,6 +31,12 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 {
     private static readonly TimeSpan s_defaultIdleTimeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>Kestrel's grace period for the minimum data rates: a slow start is forgiven for this long.</summary>
+    private static readonly TimeSpan s_rateGracePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>The default <see cref="MinResponseDataRate"/>: 4 KiB/s (32 kbit/s).</summary>
+    private const int DefaultMinResponseDataRate = 4096;
+
     /// <summary>Kestrel's heartbeat: it checks timeouts once a second, after a grace of one more second.</summary>
     private static readonly TimeSpan s_kestrelTick = TimeSpan.FromSeconds(1);
 
@@ -57,6 +63,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     private volatile string? _serverHeader;
     private volatile bool _autoCompress;
     private TimeSpan? _idleTimeout = s_defaultIdleTimeout;
+    private int? _minResponseDataRate = DefaultMinResponseDataRate;
 
     private HttpServer(ServerSocket socket, bool ownsSocket, Action<ListenOptions>? useTls)
     {
@@ -65,6 +72,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         _secure = useTls is not null;
         var loggerFactory = DartIoLogging.LoggerFactory;
         _logger = loggerFactory.CreateLogger(HttpLog.Category);
+        var kestrelLogs = new KestrelLoggerFactory(loggerFactory); // what a client makes Kestrel say is Debug (SPEC 12)
 
         var defaults = new HeaderDictionary
         {
@@ -75,13 +83,14 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         };
         _defaultResponseHeaders = HttpHeaders.ForDefaults(defaults);
 
-        var services = KestrelServices.For(loggerFactory);
+        var services = KestrelServices.For(kestrelLogs);
         _options = new KestrelServerOptions
         {
             AddServerHeader = false,
             ApplicationServices = services,
         };
         _options.Limits.KeepAliveTimeout = KeepAliveFor(s_defaultIdleTimeout);
+        _options.Limits.MinResponseDataRate = MinDataRateFor(DefaultMinResponseDataRate);
         var endPoint = new ServerSocketEndPoint(socket, ownsSocket)
         {
             Subscribed = _subscribed.Task,
@@ -94,7 +103,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             useTls?.Invoke(listen);
         });
 
-        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(loggerFactory, services.MemoryPools), loggerFactory);
+        _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(kestrelLogs, services.MemoryPools), kestrelLogs);
         _started = _kestrel.StartAsync(new HttpApplication(this), CancellationToken.None);
     }
 
@@ -152,6 +161,35 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
             _idleTimeout = value;
             _options.Limits.KeepAliveTimeout = KeepAliveFor(value);
+        }
+    }
+
+    /// <summary>
+    /// The slowest a client may take a response, in bytes per second, before the server closes its connection:
+    /// 4096 (4 KiB/s) by default; null for no limit. A response may fall behind for 5 s before the rate counts. A
+    /// change applies to requests that start after it. DartIo's own (Dart has no such limit): it is what ends a
+    /// client that stops reading.
+    /// </summary>
+    /// <remarks>
+    /// The rate is Kestrel's minimum response data rate, measured on what the connection's socket accepts. DartIo
+    /// bounds what the kernel queues, unsent, per connection (64 KiB; docs/http.md), so the socket accepts what the
+    /// client takes plus at most that: a client that stops reading is closed about 10 s after it stops at the
+    /// default rate (measured), where Kestrel's own default (240 bytes/s, behind megabytes of kernel buffering)
+    /// kept such clients for hours.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Zero or negative.</exception>
+    public int? MinResponseDataRate
+    {
+        get => _minResponseDataRate;
+        set
+        {
+            if (value is { } rate)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rate, 0);
+            }
+
+            _minResponseDataRate = value;
+            _options.Limits.MinResponseDataRate = MinDataRateFor(value);
         }
     }
 
@@ -474,8 +512,14 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
     private Task HandlerFailedAsync(HttpRequest request, Exception exception)
     {
-        HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);
         var response = request.Response;
+        if (exception is IOException or OperationCanceledException or HttpException && response.ConnectionGone)
+        {
+            // The handler failed because its client went away (or a forced close cut it): that is no application error.
+            return response.CloseAborted(exception.Message);
+        }
+
+        HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);
         if (response.TryReset(StatusCodes.Status500InternalServerError))
         {
             return response.CloseAsync();
@@ -489,6 +533,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
         return Task.CompletedTask;
     }
+
+    /// <summary>Logs, at Debug, a response cut short because its connection went away (SPEC 12: a client's abort is no error).</summary>
+    internal void LogResponseAborted(HttpRequest request, string reason) =>
+        HttpLog.ResponseAborted(_logger, request.Method, request.RawTarget, reason);
 
     private void Subscribe()
     {
@@ -623,6 +671,9 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         { } timeout when timeout > s_kestrelTick => timeout - s_kestrelTick,
         _ => TimeSpan.FromMilliseconds(1),
     };
+
+    private static MinDataRate? MinDataRateFor(int? bytesPerSecond) =>
+        bytesPerSecond is { } rate ? new MinDataRate(rate, s_rateGracePeriod) : null;
 
     private void LogBound() => HttpLog.Bound(_logger, _secure ? "https" : "http", _socket.Address.Host, _socket.Port);
 

@@ -30,4 +30,7 @@ internal static partial class HttpLog
 
     [LoggerMessage(207, LogLevel.Warning, "Connections of the HTTP server on {Host}:{Port} did not close gracefully", EventName = "HttpStopFailed")]
     public static partial void StopFailed(ILogger logger, string host, int port, Exception exception);
+
+    [LoggerMessage(240, LogLevel.Debug, "The connection of {Method} {Path} closed before its response was complete ({Reason}); the rest of the response is dropped", EventName = "ResponseAborted")]
+    public static partial void ResponseAborted(ILogger logger, string method, string path, string reason);
 }

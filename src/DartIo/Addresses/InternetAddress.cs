@@ -208,7 +208,7 @@ public sealed class InternetAddress : IEquatable<InternetAddress>
                     new NetworkException(Messages.FailedHostLookup(host), new OSError($"'{host}' is not an {type} address")));
             }
 
-            return Task.FromResult<IReadOnlyList<InternetAddress>>([numeric]);
+            return Task.FromResult<IReadOnlyList<InternetAddress>>([numeric.Canonical().WithHost(host)]);
         }
 
         return LookupCoreAsync(host, type, cancellationToken);
@@ -329,6 +329,21 @@ public sealed class InternetAddress : IEquatable<InternetAddress>
 
     /// <summary>This address with another <see cref="Host"/>.</summary>
     internal InternetAddress WithHost(string host) => new(Type, _raw, Address, host, ScopeId);
+
+    /// <summary>
+    /// This address with <see cref="Address"/> in the resolver's canonical text (<c>::0</c> is <c>::</c>, as
+    /// <c>inet_ntop</c> writes it), as a lookup of numeric text answers; an IPv6 zone keeps the text it was given.
+    /// </summary>
+    private InternetAddress Canonical()
+    {
+        var text = new IPAddress(_raw).ToString();
+        if (Type == InternetAddressType.IPv6 && Address.IndexOf('%', StringComparison.Ordinal) is var percent and >= 0)
+        {
+            text += Address[percent..];
+        }
+
+        return new InternetAddress(Type, _raw, text, Host, ScopeId);
+    }
 
     /// <summary>The raw bytes without a copy, for the registry's keys.</summary>
     internal ReadOnlySpan<byte> RawSpan => _raw;

@@ -168,6 +168,23 @@ public class InternetAddressTests
         Assert.Equal(new InternetAddress("10.9.8.7"), only);
     }
 
+    [Theory]
+    [InlineData("::0", "::")]
+    [InlineData("0:0:0:0:0:0:0:1", "::1")]
+    [InlineData("2001:DB8:0:0::1", "2001:db8::1")]
+    [InlineData("::ffff:127.0.0.1", "::ffff:127.0.0.1")]
+    [InlineData("fe80::0:1%lo", "fe80::1%lo")]
+    [InlineData("127.0.0.1", "127.0.0.1")]
+    public async Task LookupAsync_NumericText_AnswersTheCanonicalTextAndKeepsTheQueryAsHost(string query, string canonical)
+    {
+        var found = await InternetAddress.LookupAsync(query);
+
+        var only = Assert.Single(found);
+        Assert.Equal(canonical, only.Address);
+        Assert.Equal(query, only.Host);
+        Assert.Equal(new InternetAddress(query), only);
+    }
+
     [Fact]
     public async Task LookupAsync_Localhost_SetsHostToTheQuery()
     {

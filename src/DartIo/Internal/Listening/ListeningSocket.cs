@@ -292,6 +292,7 @@ internal sealed class ListeningSocket
     /// <summary>Hands an accepted connection to the next asking sharer, or keeps it for the next asker.</summary>
     private void Dispatch(Socket accepted)
     {
+        SendQueue.Bound(accepted); // every accepted connection, whichever server (plain, TLS, HTTP) takes it
         lock (_gate)
         {
             if (!_closed)
