@@ -43,14 +43,16 @@ public sealed class HostileClientLoggingTests
         Assert.True(capture.Errors.Count == 0, string.Join('\n', capture.Errors));
     }
 
-    [Fact]
-    public async Task BindSecureAsync_PskOnlyClientHello_LogsNothingAtError()
+    [Theory]
+    [InlineData("psk-srp-hello")]
+    [InlineData("bare-alert")]
+    public async Task BindSecureAsync_PskOnlyClientHelloOrAlertFirst_LogsNothingAtError(string first)
     {
         using var capture = new LogCapture();
         var server = await HttpServer.BindSecureAsync("127.0.0.1", 0, HttpServerSecureTests.ServerContext()).Within();
         server.Listen(request => Task.CompletedTask);
 
-        await SendPskOnlyClientHelloAsync(server.Port);
+        await SendFirstRecordAsync(server.Port, first);
 
         await server.CloseAsync().Within();
         await server.Done.Within();
@@ -58,14 +60,16 @@ public sealed class HostileClientLoggingTests
         Assert.Contains(capture.Logs.Entries, e => e.Level == LogLevel.Debug && e.Category.Contains("Https", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task SecureServerSocket_PskOnlyClientHello_LogsNothingAtError()
+    [Theory]
+    [InlineData("psk-srp-hello")]
+    [InlineData("bare-alert")]
+    public async Task SecureServerSocket_PskOnlyClientHelloOrAlertFirst_LogsNothingAtError(string first)
     {
         using var capture = new LogCapture();
         await using var server = await SecureServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0, HttpServerSecureTests.ServerContext()).Within();
         var accepting = server.AcceptAsync().AsTask();
 
-        await SendPskOnlyClientHelloAsync(server.Port);
+        await SendFirstRecordAsync(server.Port, first);
 
         await server.CloseAsync().Within();
         Assert.Null(await accepting.Within());
@@ -222,20 +226,14 @@ public sealed class HostileClientLoggingTests
     /// A TLS 1.2 ClientHello that offers only PSK and SRP cipher suites (no certificate-based key exchange), then reads
     /// until the server drops the connection.
     /// </summary>
-    private static async Task SendPskOnlyClientHelloAsync(int port)
+    /// <summary>
+    /// Sends one TLS record as a client's first: a ClientHello offering only PSK and SRP suites, or a bare
+    /// handshake_failure alert (what openssl sends when it has no PSK key or SRP user for such a hello), then reads
+    /// until the server hangs up.
+    /// </summary>
+    private static async Task SendFirstRecordAsync(int port, string first)
     {
-        byte[] suites = [0x00, 0x8C, 0x00, 0x8D, 0xC0, 0x1D, 0xC0, 0x1E, 0xC0, 0x20]; // PSK-AES128/256-CBC-SHA, SRP-AES-128/256-CBC-SHA
-        using var hello = new MemoryStream();
-        hello.Write([0x03, 0x03]); // TLS 1.2
-        hello.Write(new byte[32]); // random
-        hello.WriteByte(0); // no session id
-        hello.Write([0, (byte)suites.Length]);
-        hello.Write(suites);
-        hello.Write([1, 0]); // compression: null
-        var body = hello.ToArray();
-        byte[] handshake = [0x01, 0, (byte)(body.Length >> 8), (byte)body.Length, .. body];
-        byte[] record = [0x16, 0x03, 0x01, (byte)(handshake.Length >> 8), (byte)handshake.Length, .. handshake];
-
+        var record = first == "bare-alert" ? [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x50] : PskOnlyClientHello();
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Within();
         await socket.SendAsync(record).Within();
@@ -250,5 +248,20 @@ public sealed class HostileClientLoggingTests
         {
             // Dropped with a reset: fine.
         }
+    }
+
+    private static byte[] PskOnlyClientHello()
+    {
+        byte[] suites = [0x00, 0x8C, 0x00, 0x8D, 0xC0, 0x1D, 0xC0, 0x1E, 0xC0, 0x20]; // PSK-AES128/256-CBC-SHA, SRP-AES-128/256-CBC-SHA
+        using var hello = new MemoryStream();
+        hello.Write([0x03, 0x03]); // TLS 1.2
+        hello.Write(new byte[32]); // random
+        hello.WriteByte(0); // no session id
+        hello.Write([0, (byte)suites.Length]);
+        hello.Write(suites);
+        hello.Write([1, 0]); // compression: null
+        var body = hello.ToArray();
+        byte[] handshake = [0x01, 0, (byte)(body.Length >> 8), (byte)body.Length, .. body];
+        return [0x16, 0x03, 0x01, (byte)(handshake.Length >> 8), (byte)handshake.Length, .. handshake];
     }
 }
