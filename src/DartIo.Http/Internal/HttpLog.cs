@@ -30,4 +30,10 @@ internal static partial class HttpLog
 
     [LoggerMessage(207, LogLevel.Warning, "Connections of the HTTP server on {Host}:{Port} did not close gracefully", EventName = "HttpStopFailed")]
     public static partial void StopFailed(ILogger logger, string host, int port, Exception exception);
+
+    [LoggerMessage(240, LogLevel.Debug, "A WebSocket message grew to {Size} bytes, past the maximum of {MaxMessageSize}; closed with 1009", EventName = "WebSocketMessageTooBig")]
+    public static partial void WebSocketMessageTooBig(ILogger logger, long size, long maxMessageSize);
+
+    [LoggerMessage(241, LogLevel.Debug, "A WebSocket was aborted: no pong came back to a ping within the idle timeout, or the connection was cut", EventName = "WebSocketAborted")]
+    public static partial void WebSocketAborted(ILogger logger);
 }
