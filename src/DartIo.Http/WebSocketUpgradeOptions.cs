@@ -65,11 +65,10 @@ public sealed class WebSocketUpgradeOptions
     /// Any frame from the client counts as activity. After a timeout of silence the WebSocket sends a ping; when
     /// no pong (nor anything else) has come back a timeout later, it aborts the connection, and a pending
     /// <c>ReceiveAsync</c> fails with a <see cref="System.Net.WebSockets.WebSocketException"/>. This also ends a
-    /// client that announces a large frame and then sends nothing. The clock is checked every quarter timeout,
-    /// at most once a second, so a silent client is gone after two to two and a half timeouts (for timeouts of
-    /// 4 s or more; two timeouts plus up to two seconds below that). Pongs are read even while the application
-    /// has no <c>ReceiveAsync</c> pending, but a client that sends a data message then has to wait until the
-    /// application reads it: one that keeps sending while the application never reads is closed as well.
+    /// client that announces a large frame and then sends nothing. The clock is checked every quarter timeout, so
+    /// a silent client is gone after two to two and a quarter timeouts. .NET reads the pong inside
+    /// <c>ReceiveAsync</c>: keep one pending (as an application must anyway, to see the client's close), or the
+    /// connection is closed after two timeouts whatever the client answers.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">(Set.) Zero or negative, other than <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
     public TimeSpan? IdleTimeout
