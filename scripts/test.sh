@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Tools the functional tests run as peers: openssl (s_client against dartio echo --tls), pk12util (NSS import).
+# Tools the functional tests run as peers: openssl (s_client against dartio echo --tls), pk12util (NSS import),
+# chromium (a headless browser opening a WebSocket over HTTP/2).
 needed=()
 command -v openssl >/dev/null 2>&1 || needed+=(openssl)
 command -v pk12util >/dev/null 2>&1 || needed+=(libnss3-tools)
+command -v chromium >/dev/null 2>&1 || needed+=(chromium)
 if ((${#needed[@]} > 0)); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${needed[*]}" >&2

@@ -193,6 +193,8 @@ public sealed class HttpResponse
 
     internal HttpRequest Request => _request;
 
+    internal HttpServer Server => _server;
+
     /// <summary>
     /// Writes text, encoded with the charset of the <c>Content-Type</c> header (UTF-8 with the default headers;
     /// ISO-8859-1 when there is no Content-Type or it names no charset, as in Dart). Mirrors Dart's <c>write</c>.

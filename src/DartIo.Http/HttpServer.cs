@@ -412,6 +412,9 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// <returns>A task that completes when the server has stopped listening.</returns>
     public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
 
+    /// <summary>The server's logger, for what its requests (an upgraded WebSocket) log.</summary>
+    internal ILogger Logger => _logger;
+
     internal HttpRequest CreateRequest(IFeatureCollection features)
     {
         var connection = features.Get<ConnectionState>();

@@ -18,8 +18,9 @@ public static class WebSocketTransformer
 
     /// <summary>
     /// Whether a request asks for a WebSocket: an HTTP/1.1 <c>GET</c> with <c>Connection: Upgrade</c>,
-    /// <c>Upgrade: websocket</c>, <c>Sec-WebSocket-Version: 13</c> and a <c>Sec-WebSocket-Key</c>.
-    /// Mirrors Dart's <c>isUpgradeRequest</c>.
+    /// <c>Upgrade: websocket</c>, <c>Sec-WebSocket-Version: 13</c> and a <c>Sec-WebSocket-Key</c>; or an HTTP/2
+    /// extended <c>CONNECT</c> (RFC 8441, what browsers send over HTTPS) with <c>:protocol websocket</c> and
+    /// <c>Sec-WebSocket-Version: 13</c>. Mirrors Dart's <c>isUpgradeRequest</c>.
     /// </summary>
     /// <param name="request">The request.</param>
     /// <returns>True for a WebSocket upgrade request.</returns>
@@ -28,21 +29,29 @@ public static class WebSocketTransformer
     {
         ArgumentNullException.ThrowIfNull(request);
         var headers = request.RequestHeaders;
-        return HttpMethods.IsGet(request.Method)
-            && request.ProtocolVersion == "1.1"
-            && HeaderTokens.Contains(headers.Connection, "upgrade")
-            && HeaderTokens.Contains(headers.Upgrade, "websocket")
-            && headers.SecWebSocketVersion.ToString() == "13"
-            && !StringValues.IsNullOrEmpty(headers.SecWebSocketKey);
+        if (headers.SecWebSocketVersion.ToString() != "13")
+        {
+            return false;
+        }
+
+        return ExtendedConnect(request) is not null
+            || (HttpMethods.IsGet(request.Method)
+                && request.ProtocolVersion == "1.1"
+                && HeaderTokens.Contains(headers.Connection, "upgrade")
+                && HeaderTokens.Contains(headers.Upgrade, "websocket")
+                && !StringValues.IsNullOrEmpty(headers.SecWebSocketKey));
     }
 
     /// <summary>
-    /// Answers a WebSocket upgrade request (101 Switching Protocols) and returns the WebSocket, server side.
-    /// Mirrors Dart's <c>WebSocketTransformer.upgrade</c>.
+    /// Answers a WebSocket upgrade request and returns the WebSocket, server side, with the default
+    /// <see cref="WebSocketUpgradeOptions"/> apart from the subprotocol and compression. Mirrors Dart's
+    /// <c>WebSocketTransformer.upgrade</c>.
     /// </summary>
     /// <remarks>
-    /// The connection belongs to the WebSocket until it is closed or disposed (or the client goes). No
-    /// keep-alive pings are sent, as in Dart; send your own if idle connections must be detected.
+    /// The same as <see cref="UpgradeAsync(HttpRequest, WebSocketUpgradeOptions)"/> with
+    /// <see cref="WebSocketUpgradeOptions.ProtocolSelector"/> and <see cref="WebSocketUpgradeOptions.Compression"/>
+    /// set from the parameters: messages up to 16 MiB, and the server's <see cref="HttpServer.IdleTimeout"/> for
+    /// silent clients.
     /// </remarks>
     /// <param name="request">The upgrade request; its response must not have been written to.</param>
     /// <param name="protocolSelector">
@@ -60,35 +69,82 @@ public static class WebSocketTransformer
         bool compression = true)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var upgrade = request.Features.Get<IHttpUpgradeFeature>();
-        if (!IsUpgradeRequest(request) || upgrade is not { IsUpgradableRequest: true })
+        return UpgradeAsync(request, new WebSocketUpgradeOptions { ProtocolSelector = protocolSelector, Compression = compression });
+    }
+
+    /// <summary>
+    /// Answers a WebSocket upgrade request (101 Switching Protocols on HTTP/1.1, 200 to an HTTP/2 extended
+    /// <c>CONNECT</c>) and returns the WebSocket, server side, with the options' limits. Mirrors Dart's
+    /// <c>WebSocketTransformer.upgrade</c>.
+    /// </summary>
+    /// <remarks>
+    /// The connection (on HTTP/2, the stream) belongs to the WebSocket until it is closed or disposed (or the
+    /// client goes). A message larger than <see cref="WebSocketUpgradeOptions.MaxMessageSize"/> closes it with
+    /// 1009; a client silent for <see cref="WebSocketUpgradeOptions.IdleTimeout"/> is pinged, and the connection is
+    /// aborted when no answer comes within another timeout.
+    /// </remarks>
+    /// <param name="request">The upgrade request; its response must not have been written to.</param>
+    /// <param name="options">The subprotocol selector, compression and limits; read once, during this call.</param>
+    /// <returns>The open WebSocket.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="request"/> or <paramref name="options"/> is null.</exception>
+    /// <exception cref="WebSocketException">
+    /// (From the task.) The request is not a WebSocket upgrade request (it is answered 400), or the selector
+    /// picked a protocol the client did not offer (answered 500).
+    /// </exception>
+    public static Task<WebSocket> UpgradeAsync(HttpRequest request, WebSocketUpgradeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        var connect = ExtendedConnect(request);
+        var upgrade = connect is null ? request.Features.Get<IHttpUpgradeFeature>() : null;
+        if (!IsUpgradeRequest(request) || (connect is null && upgrade is not { IsUpgradableRequest: true }))
         {
             return RefuseAsync(request, StatusCodes.Status400BadRequest, HttpMessages.InvalidUpgradeRequest);
         }
 
         string? protocol = null;
         var offered = Offered(request.RequestHeaders.SecWebSocketProtocol);
-        if (protocolSelector is not null && offered.Count > 0)
+        if (options.ProtocolSelector is { } selector && offered.Count > 0)
         {
-            protocol = protocolSelector(offered);
+            protocol = selector(offered);
             if (protocol is not null && !offered.Contains(protocol))
             {
                 return RefuseAsync(request, StatusCodes.Status500InternalServerError, HttpMessages.ProtocolNotOffered(protocol));
             }
         }
 
-        return UpgradeCoreAsync(request, upgrade, protocol, compression);
+        var idleTimeout = options.IdleTimeout ?? request.Response.Server.IdleTimeout ?? Timeout.InfiniteTimeSpan;
+        Func<ValueTask<Stream>> accept = connect is not null ? connect.AcceptAsync : () => new ValueTask<Stream>(upgrade!.UpgradeAsync());
+        return UpgradeCoreAsync(request, accept, http2: connect is not null, protocol, options.Compression, options.MaxMessageSize, idleTimeout);
     }
 
-    private static async Task<WebSocket> UpgradeCoreAsync(HttpRequest request, IHttpUpgradeFeature upgrade, string? protocol, bool compression)
+    /// <summary>The extended CONNECT feature of an HTTP/2 request asking for a WebSocket (RFC 8441), else null.</summary>
+    private static IHttpExtendedConnectFeature? ExtendedConnect(HttpRequest request) =>
+        HttpMethods.IsConnect(request.Method)
+        && request.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: { } protocol } connect
+        && protocol.Equals("websocket", StringComparison.OrdinalIgnoreCase)
+            ? connect
+            : null;
+
+    private static async Task<WebSocket> UpgradeCoreAsync(HttpRequest request, Func<ValueTask<Stream>> accept, bool http2, string? protocol,
+        bool compression, long? maxMessageSize, TimeSpan idleTimeout)
     {
         var requestHeaders = request.RequestHeaders;
         var (deflate, extension) = compression ? DeflateNegotiation.Negotiate(requestHeaders.SecWebSocketExtensions) : (null, null);
 
-        var headers = request.Features.Get<IHttpResponseFeature>()!.Headers;
-        headers.Clear(); // the default response headers have no place on a 101
-        headers.Upgrade = "websocket";
-        headers.SecWebSocketAccept = AcceptKey(requestHeaders.SecWebSocketKey.ToString());
+        var response = request.Features.Get<IHttpResponseFeature>()!;
+        var headers = response.Headers;
+        headers.Clear(); // the default response headers have no place on a 101 (or the 200 that opens an HTTP/2 WebSocket)
+        if (http2)
+        {
+            response.StatusCode = StatusCodes.Status200OK; // RFC 8441: no Upgrade, no key, no accept value
+        }
+        else
+        {
+            headers.Upgrade = "websocket";
+            headers.SecWebSocketAccept = AcceptKey(requestHeaders.SecWebSocketKey.ToString());
+        }
+
         if (protocol is not null)
         {
             headers.SecWebSocketProtocol = protocol;
@@ -105,7 +161,7 @@ public static class WebSocketTransformer
         Stream opaque;
         try
         {
-            opaque = await upgrade.UpgradeAsync().ConfigureAwait(false);
+            opaque = await accept().ConfigureAwait(false);
         }
         catch
         {
@@ -117,13 +173,20 @@ public static class WebSocketTransformer
         var aborted = request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted ?? CancellationToken.None;
         aborted.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), released);
 
-        return WebSocket.CreateFromStream(new UpgradedStream(opaque, () => released.TrySetResult()), new WebSocketCreationOptions
+        // .NET's keep-alive pings after KeepAliveInterval without a frame from the client and aborts when no pong
+        // has come KeepAliveTimeout later; it reads ahead for the pong when the application is not receiving.
+        var lifetime = request.Features.Get<IHttpRequestLifetimeFeature>();
+        var stream = new UpgradedStream(opaque, () => released.TrySetResult(), () => lifetime?.Abort());
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
             IsServer = true,
             SubProtocol = protocol,
-            KeepAliveInterval = TimeSpan.Zero,
+            KeepAliveInterval = idleTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : idleTimeout,
+            KeepAliveTimeout = idleTimeout,
             DangerousDeflateOptions = deflate,
         });
+        stream.Owner = socket;
+        return new ServerWebSocket(socket, maxMessageSize ?? long.MaxValue, request.Response.Server.Logger);
     }
 
     private static async Task<WebSocket> RefuseAsync(HttpRequest request, int status, string message)

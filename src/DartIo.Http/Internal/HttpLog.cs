@@ -33,4 +33,10 @@ internal static partial class HttpLog
 
     [LoggerMessage(240, LogLevel.Debug, "The connection of {Method} {Path} closed before its response was complete ({Reason}); the rest of the response is dropped", EventName = "ResponseAborted")]
     public static partial void ResponseAborted(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(241, LogLevel.Debug, "A WebSocket message grew to {Size} bytes, past the maximum of {MaxMessageSize}; closed with 1009", EventName = "WebSocketMessageTooBig")]
+    public static partial void WebSocketMessageTooBig(ILogger logger, long size, long maxMessageSize);
+
+    [LoggerMessage(242, LogLevel.Debug, "A WebSocket was aborted: no pong came back to a ping within the idle timeout, or the connection was cut", EventName = "WebSocketAborted")]
+    public static partial void WebSocketAborted(ILogger logger);
 }

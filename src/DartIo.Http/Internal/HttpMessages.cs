@@ -19,5 +19,14 @@ internal static class HttpMessages
 
     public static string MoreThanOneValue(string name) => $"More than one value for header {name}";
 
+    /// <summary>The reason in the 1009 close frame (at most 123 bytes).</summary>
+    public const string WebSocketMessageTooBigReason = "Message too big";
+
+    public const string WebSocketAborted =
+        "The WebSocket was aborted: the client did not answer a ping within the idle timeout, or the connection was cut";
+
+    public static string WebSocketMessageTooBig(long maxMessageSize) =>
+        $"A WebSocket message was larger than the maximum of {maxMessageSize} bytes; the connection was closed with 1009 (message too big)";
+
     public static string ProtocolNotOffered(string protocol) => $"Selected protocol '{protocol}' is not in the list of offered protocols";
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 
@@ -5,9 +6,12 @@ namespace DartIo.FunctionalTests.Http;
 
 public sealed class WebSocketTransformerTests
 {
-    private static async Task<HttpServer> EchoServerAsync(Func<IReadOnlyList<string>, string?>? selector = null, bool compression = true)
+    private static async Task<HttpServer> EchoServerAsync(Func<IReadOnlyList<string>, string?>? selector = null, bool compression = true,
+        bool secure = false, TaskCompletionSource<string>? upgradeVersion = null)
     {
-        var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        var server = secure
+            ? await HttpServer.BindSecureAsync(InternetAddress.LoopbackIPv4, 0, HttpServerSecureTests.ServerContext())
+            : await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
         server.Listen(async request =>
         {
             if (!WebSocketTransformer.IsUpgradeRequest(request))
@@ -15,6 +19,8 @@ public sealed class WebSocketTransformerTests
                 request.Response.StatusCode = 426;
                 return;
             }
+
+            upgradeVersion?.TrySetResult(request.ProtocolVersion);
 
             using var socket = await WebSocketTransformer.UpgradeAsync(request, selector, compression);
             var buffer = new byte[64 * 1024];
@@ -36,9 +42,17 @@ public sealed class WebSocketTransformerTests
     private static async Task<string> EchoAsync(ClientWebSocket client, string text)
     {
         await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+        using var message = new MemoryStream();
         var buffer = new byte[64 * 1024];
-        var received = await client.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(HttpTesting.Timeout);
-        return Encoding.UTF8.GetString(buffer, 0, received.Count);
+        WebSocketReceiveResult received;
+        do
+        {
+            received = await client.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(HttpTesting.Timeout);
+            message.Write(buffer, 0, received.Count);
+        }
+        while (!received.EndOfMessage);
+
+        return Encoding.UTF8.GetString(message.ToArray());
     }
 
     [Fact]
@@ -56,6 +70,70 @@ public sealed class WebSocketTransformerTests
         Assert.Equal(("hello", "world"), (first, second));
         Assert.Equal(1, info.Active);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+    }
+
+    /// <summary>A ClientWebSocket that only speaks HTTP/2 (RFC 8441 extended CONNECT), trusting the test CA.</summary>
+    private static async Task<ClientWebSocket> ConnectHttp2Async(HttpServer server, Action<ClientWebSocketOptions>? configure = null)
+    {
+        var client = new ClientWebSocket();
+        client.Options.HttpVersion = HttpVersion.Version20;
+        client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        client.Options.CollectHttpResponseDetails = true;
+        configure?.Invoke(client.Options);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = HttpServerSecureTests.TrustTestCa;
+        using var invoker = new HttpMessageInvoker(handler);
+        await client.ConnectAsync(new Uri($"wss://localhost:{server.Port}/ws"), invoker, CancellationToken.None).WaitAsync(HttpTesting.Timeout);
+        return client;
+    }
+
+    [Fact]
+    public async Task UpgradeAsync_Http2ExtendedConnect_EchoesOverHttp2()
+    {
+        var version = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await EchoServerAsync(secure: true, upgradeVersion: version);
+        using var client = await ConnectHttp2Async(server);
+
+        var first = await EchoAsync(client, "over h2");
+        var second = await EchoAsync(client, string.Concat(Enumerable.Repeat("long ", 20_000)));
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).WaitAsync(HttpTesting.Timeout);
+
+        Assert.Equal("2", await version.Task.WaitAsync(HttpTesting.Timeout));
+        Assert.Equal(HttpStatusCode.OK, client.HttpStatusCode);
+        Assert.False(client.HttpResponseHeaders!.ContainsKey("Sec-WebSocket-Accept"));
+        Assert.Equal("over h2", first);
+        Assert.Equal(100_000, second.Length);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+    }
+
+    [Fact]
+    public async Task UpgradeAsync_Http2ProtocolSelector_PicksTheSubprotocol()
+    {
+        await using var server = await EchoServerAsync(protocols => protocols[^1], secure: true);
+        using var client = await ConnectHttp2Async(server, options =>
+        {
+            options.AddSubProtocol("chat.v1");
+            options.AddSubProtocol("chat.v2");
+        });
+
+        Assert.Equal("chat.v2", client.SubProtocol);
+        Assert.Equal("sub", await EchoAsync(client, "sub"));
+    }
+
+    [Fact]
+    public async Task UpgradeAsync_Http2ClientOffersDeflate_NegotiatesPermessageDeflate()
+    {
+        await using var server = await EchoServerAsync(secure: true);
+        using var client = await ConnectHttp2Async(server, options =>
+            options.DangerousDeflateOptions = new WebSocketDeflateOptions { ClientMaxWindowBits = 12, ServerContextTakeover = false });
+        var text = string.Concat(Enumerable.Repeat("squeeze ", 2000));
+
+        var echoed = await EchoAsync(client, text);
+
+        var extension = string.Join(",", client.HttpResponseHeaders!["Sec-WebSocket-Extensions"]);
+        Assert.StartsWith("permessage-deflate", extension, StringComparison.Ordinal);
+        Assert.Contains("client_max_window_bits=12", extension, StringComparison.Ordinal);
+        Assert.Equal(text, echoed);
     }
 
     [Fact]

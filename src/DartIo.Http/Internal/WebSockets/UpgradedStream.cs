@@ -1,12 +1,19 @@
+using System.Net.WebSockets;
+
 namespace DartIo.Internal.WebSockets;
 
 /// <summary>
 /// The stream of an upgraded connection, handed to the WebSocket: it tells the server when the WebSocket has
-/// let go of it (disposed it, which a WebSocket does once closed or aborted), so the request can end.
+/// let go of it (disposed it, which a WebSocket does once closed or aborted), so the request can end, and cuts
+/// the connection when the WebSocket was aborted (a keep-alive ping went unanswered): Kestrel's stream does not
+/// end a pending read when disposed, and the peer is not listening anyway.
 /// </summary>
-internal sealed class UpgradedStream(Stream inner, Action released) : Stream
+internal sealed class UpgradedStream(Stream inner, Action released, Action abortConnection) : Stream
 {
     private int _released;
+
+    /// <summary>The WebSocket over this stream, set once it is made.</summary>
+    public WebSocket? Owner { get; set; }
 
     public override bool CanRead => inner.CanRead;
 
@@ -50,6 +57,7 @@ internal sealed class UpgradedStream(Stream inner, Action released) : Stream
     {
         if (disposing && Interlocked.Exchange(ref _released, 1) == 0)
         {
+            AbortIfAborted();
             inner.Dispose();
             released();
         }
@@ -61,10 +69,19 @@ internal sealed class UpgradedStream(Stream inner, Action released) : Stream
     {
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
+            AbortIfAborted();
             await inner.DisposeAsync().ConfigureAwait(false);
             released();
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void AbortIfAborted()
+    {
+        if (Owner is { State: WebSocketState.Aborted })
+        {
+            abortConnection();
+        }
     }
 }
