@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DartIo.Internal;
@@ -520,6 +521,14 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             // The handler failed because its client went away (or a forced close cut it): that is no application error.
             return response.CloseAborted(exception.Message);
+        }
+
+        if (exception is WebSocketException && request.Upgraded is not null)
+        {
+            // A WebSocket its peer broke, or that a limit closed (1009, no pong to a ping): the client's doing.
+            HttpLog.WebSocketHandlerEnded(_logger, request.Method, request.RawTarget, exception.Message);
+            request.Features.Get<IHttpRequestLifetimeFeature>()?.Abort();
+            return Task.CompletedTask;
         }
 
         HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);

@@ -39,4 +39,7 @@ internal static partial class HttpLog
 
     [LoggerMessage(242, LogLevel.Debug, "A WebSocket was aborted: no pong came back to a ping within the idle timeout, or the connection was cut", EventName = "WebSocketAborted")]
     public static partial void WebSocketAborted(ILogger logger);
+
+    [LoggerMessage(243, LogLevel.Debug, "The handler of the WebSocket {Method} {Path} ended with its WebSocket's failure ({Reason}); the connection is closed", EventName = "WebSocketHandlerEnded")]
+    public static partial void WebSocketHandlerEnded(ILogger logger, string method, string path, string reason);
 }

@@ -137,6 +137,26 @@ public sealed class HostileClientLoggingTests
     }
 
     /// <summary>Sets a Content-Length of <see cref="Body"/> bytes and writes them, by AddAsync or AddStreamAsync.</summary>
+    [Fact]
+    public async Task Listen_WebSocketHandlerLetsALimitsFailureEscape_LogsNothingAtError()
+    {
+        using var capture = new LogCapture();
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0).Within();
+        server.Listen(async request =>
+        {
+            using var socket = await WebSocketTransformer.UpgradeAsync(request, new WebSocketUpgradeOptions { MaxMessageSize = 1000 });
+            await socket.ReceiveAsync(new byte[4096], CancellationToken.None); // throws: the message is too big
+        });
+
+        using var client = await RawWebSocket.ConnectAsync(server.Port).Within();
+        await client.SendFrameAsync(RawWebSocket.Binary, new byte[1001]).Within();
+        Assert.Equal(1009, await client.ReadCloseStatusAsync().Within());
+        await client.ReadUntilClosedAsync().Within(); // the connection ends after the handler's failure was handled
+
+        Assert.True(capture.Errors.Count == 0, string.Join('\n', capture.Errors));
+        Assert.Contains(capture.Logs.Entries, e => e.Event.Name == "WebSocketHandlerEnded" && e.Level == LogLevel.Debug);
+    }
+
     private static async Task SendLargeBodyAsync(HttpResponse response, bool addStream)
     {
         response.ContentLength = Body;
