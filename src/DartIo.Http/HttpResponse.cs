@@ -456,7 +456,7 @@ public sealed class HttpResponse
             return false;
         }
 
-        return HeaderTokens.Contains(_request.RequestHeaders.AcceptEncoding, "gzip");
+        return HeaderTokens.Accepts(_request.RequestHeaders.AcceptEncoding, "gzip");
     }
 
     private async Task AddAfterFlushAsync(ReadOnlyMemory<byte> bytes)

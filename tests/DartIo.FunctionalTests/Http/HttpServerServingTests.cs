@@ -393,6 +393,23 @@ public sealed class HttpServerServingTests
         Assert.Equal("plain", response.Text);
     }
 
+    [Theory]
+    [InlineData("gzip;q=0")]
+    [InlineData("gzip; q=0.000, br")]
+    [InlineData("identity, *;q=1")]
+    public async Task AutoCompress_ClientRefusesGzipByQuality_SendsPlainBody(string acceptEncoding)
+    {
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.AutoCompress = true;
+        server.Listen(request => { request.Response.Write("plain"); return Task.CompletedTask; });
+
+        var response = await HttpTesting.SendAsync(server.Port,
+            $"GET / HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {acceptEncoding}\r\nConnection: close\r\n\r\n");
+
+        Assert.Null(response.Header("Content-Encoding"));
+        Assert.Equal("plain", response.Text);
+    }
+
     [Fact]
     public async Task Response_Done_CompletesWhenClosed()
     {

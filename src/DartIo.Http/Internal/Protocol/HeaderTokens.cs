@@ -1,3 +1,4 @@
+using Microsoft.Net.Http.Headers;
 using Microsoft.Extensions.Primitives;
 
 namespace DartIo.Internal;
@@ -28,4 +29,15 @@ internal static class HeaderTokens
 
         return false;
     }
+
+    /// <summary>
+    /// Whether an <c>Accept-Encoding</c> value names <paramref name="coding"/> with a quality above 0 (RFC 9110
+    /// §12.5.3): <c>gzip;q=0</c> refuses it. A <c>*</c> entry does not count, and a malformed header accepts nothing
+    /// but identity (the rule <c>dartio serve</c> uses to pick its validators, so the two always agree).
+    /// </summary>
+    public static bool Accepts(StringValues acceptEncoding, string coding) =>
+        acceptEncoding.Count > 0
+        && StringWithQualityHeaderValue.TryParseList(acceptEncoding.ToArray()!, out var codings)
+        && codings.FirstOrDefault(c => c.Value.Equals(coding, StringComparison.OrdinalIgnoreCase)) is { } named
+        && (named.Quality ?? 1) > 0;
 }
