@@ -18,7 +18,7 @@ public static class WebSocketTransformer
 
     /// <summary>
     /// Whether a request asks for a WebSocket: an HTTP/1.1 <c>GET</c> with <c>Connection: Upgrade</c>,
-    /// <c>Upgrade: websocket</c>, <c>Sec-WebSocket-Version: 13</c> and a <c>Sec-WebSocket-Key</c>; or an HTTP/2
+    /// <c>Upgrade: websocket</c>, <c>Sec-WebSocket-Version: 13</c> and one <c>Sec-WebSocket-Key</c>; or an HTTP/2
     /// extended <c>CONNECT</c> (RFC 8441, what browsers send over HTTPS) with <c>:protocol websocket</c> and
     /// <c>Sec-WebSocket-Version: 13</c>. Mirrors Dart's <c>isUpgradeRequest</c>.
     /// </summary>
@@ -39,7 +39,8 @@ public static class WebSocketTransformer
                 && request.ProtocolVersion == "1.1"
                 && HeaderTokens.Contains(headers.Connection, "upgrade")
                 && HeaderTokens.Contains(headers.Upgrade, "websocket")
-                && !StringValues.IsNullOrEmpty(headers.SecWebSocketKey));
+                && headers.SecWebSocketKey.Count == 1 // RFC 6455 §4.2.1: sent once; two would be answered for neither
+                && !string.IsNullOrEmpty(headers.SecWebSocketKey[0]));
     }
 
     /// <summary>

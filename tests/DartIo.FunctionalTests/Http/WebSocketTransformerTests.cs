@@ -205,6 +205,27 @@ public sealed class WebSocketTransformerTests
     }
 
     [Fact]
+    public async Task UpgradeAsync_KeySentTwice_Answers400()
+    {
+        var seen = new TaskCompletionSource<(bool IsUpgrade, Exception? Failure)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.Listen(async request =>
+        {
+            var isUpgrade = WebSocketTransformer.IsUpgradeRequest(request);
+            seen.TrySetResult((isUpgrade, await Record.ExceptionAsync(() => WebSocketTransformer.UpgradeAsync(request))));
+        });
+
+        // RFC 6455 §4.2.1: the key appears once; two would be joined into one that neither client computed an answer for.
+        var response = await HttpTesting.SendAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n\r\n");
+
+        Assert.Equal(400, response.Status);
+        var (isUpgrade, failure) = await seen.Task.WaitAsync(HttpTesting.Timeout);
+        Assert.False(isUpgrade);
+        Assert.IsType<WebSocketException>(failure);
+    }
+
+    [Fact]
     public async Task UpgradeAsync_Enumerated_KeepsTheConnectionUntilTheWebSocketCloses()
     {
         var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
