@@ -45,26 +45,25 @@ internal static class CertificateFiles
             throw new CertificateException(Messages.CertificateSourceIsAFolder(Describe(file)));
         }
 
-        byte[] data;
+        byte[] data = [];
         try
         {
             // Sized before it is opened, through any links: a FIFO or a device reports 0 bytes here, and opening or
             // reading one would block or never end.
             var info = new FileInfo(file);
             var length = (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
-            if (length == 0)
-            {
-                throw new CertificateException(Messages.CertificateSourceEmpty(Describe(file)));
-            }
-
             if (length > MaxFileBytes)
             {
                 throw new CertificateException(Messages.CertificateSourceTooLarge(Describe(file), length, MaxFileBytes));
             }
 
-            data = File.ReadAllBytes(file);
+            if (length > 0)
+            {
+                data = File.ReadAllBytes(file);
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        catch (Exception ex) when (ex is not CertificateException
+            && ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new CertificateException(Messages.CertificateSourceUnreadable(Describe(file), ex.Message), null, ex);
         }
