@@ -398,7 +398,13 @@ public sealed class HttpResponse
         _closing ??= Task.CompletedTask;
         if (Volatile.Read(ref _doneState) == 0)
         {
-            _request.Features.Get<IHttpRequestLifetimeFeature>()?.Abort();
+            // Kestrel skips the Content-Length check of an aborted request; one it aborted itself (a reset stream, a
+            // closed connection) needs no second abort.
+            if (_request.Features.Get<IHttpRequestLifetimeFeature>() is { RequestAborted.IsCancellationRequested: false } lifetime)
+            {
+                lifetime.Abort();
+            }
+
             _server.LogResponseAborted(_request, reason);
             Abandon();
         }

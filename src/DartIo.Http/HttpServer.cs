@@ -525,10 +525,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
         if (exception is WebSocketException && request.Upgraded is not null)
         {
-            // A WebSocket its peer broke, or that a limit closed (1009, no pong to a ping): the client's doing.
+            // A WebSocket its peer broke, or that a limit closed (1009, no pong to a ping): the client's doing. The
+            // connection ends as after any WebSocket, once the socket is disposed, so its close frame still goes out.
             HttpLog.WebSocketHandlerEnded(_logger, request.Method, request.RawTarget, exception.Message);
-            request.Features.Get<IHttpRequestLifetimeFeature>()?.Abort();
-            return Task.CompletedTask;
+            return AfterHandler(request);
         }
 
         HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);

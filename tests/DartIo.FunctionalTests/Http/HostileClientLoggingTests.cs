@@ -38,8 +38,12 @@ public sealed class HostileClientLoggingTests
             Assert.Equal("hello", await client.GetStringAsync($"https://127.0.0.1:{server.Port}/").Within()); // still serving
         }
 
-        await server.CloseAsync().Within();
+        // Forced: a graceful close after a rapid reset sometimes never ends on a loaded machine (one connection stays
+        // "closing"; seen on the code before this test too, about 1 run in 15 under load). What this test is about is
+        // the log, so it does not wait on that; docs/http.md records the hang.
+        await server.CloseAsync(force: true).Within();
         await server.Done.Within();
+
         Assert.True(capture.Errors.Count == 0, string.Join('\n', capture.Errors));
     }
 
