@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
 
 namespace DartIo.Cli.Serving;
@@ -31,7 +32,35 @@ internal sealed class AccessLog : IAsyncDisposable
         var remote = request.ConnectionInfo?.RemoteAddress.Address ?? "-";
         var time = DateTime.UtcNow.ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture);
         var size = bytes > 0 ? bytes.ToString(CultureInfo.InvariantCulture) : "-";
-        _lines.Writer.TryWrite($"{remote} - - [{time}] \"{request.Method} {request.Uri.OriginalString} HTTP/{request.ProtocolVersion}\" {status} {size}");
+        _lines.Writer.TryWrite($"{remote} - - [{time}] \"{Escape(request.Method)} {Escape(request.Uri.OriginalString)} HTTP/{request.ProtocolVersion}\" {status} {size}");
+    }
+
+    /// <summary>
+    /// What a client sent, safe for a terminal and a log parser: control characters, <c>"</c> and <c>\</c> as
+    /// <c>\xHH</c>, as nginx writes them (an HTTP/2 <c>:path</c> may carry ESC sequences that would recolour or
+    /// rewrite the operator's screen).
+    /// </summary>
+    internal static string Escape(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\0', '\x1F') && !text.AsSpan().ContainsAny("\"\\\x7F"))
+        {
+            return text;
+        }
+
+        var escaped = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (c is < ' ' or '"' or '\\' or '\x7F')
+            {
+                escaped.Append("\\x").Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                escaped.Append(c);
+            }
+        }
+
+        return escaped.ToString();
     }
 
     public async ValueTask DisposeAsync()

@@ -144,7 +144,22 @@ internal sealed class StaticFileHandler
         var query = target.IndexOf('?', StringComparison.Ordinal);
         if (query >= 0)
         {
-            location.Append(target.AsSpan(query));
+            // As sent, but for what a Location header cannot carry (controls, spaces, non-ASCII): percent-encoded,
+            // as UTF-8. Left raw, Kestrel refused the header and the client got a 500.
+            Span<byte> utf8 = stackalloc byte[4];
+            foreach (var rune in target.AsSpan(query).EnumerateRunes())
+            {
+                if (rune.Value is > 0x20 and < 0x7F)
+                {
+                    location.Append((char)rune.Value);
+                    continue;
+                }
+
+                foreach (var b in utf8[..rune.EncodeToUtf8(utf8)])
+                {
+                    location.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+                }
+            }
         }
 
         return new Uri(location.ToString(), UriKind.Relative);

@@ -287,6 +287,7 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
     [InlineData("//list", "/list/")]
     [InlineData("///list?x=1", "/list/?x=1")]
     [InlineData("//list//a%20folder", "/list/a%20folder/")]
+    [InlineData("/list?\u001b[31m\u007f", "/list/?%1B[31m%7F")] // controls Kestrel would refuse in a header: a 500 before
     public async Task Folder_TargetWithLeadingSlashes_RedirectsToAnOriginRelativePath(string target, string location)
     {
         var response = await GetAsync(target);
@@ -472,6 +473,20 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         var bytes = long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
         Assert.Contains("\"GET /big.bin HTTP/1.1\" 200 ", line, StringComparison.Ordinal);
         Assert.InRange(bytes, 1, Size - 1);
+    }
+
+    [Fact]
+    public async Task AccessLog_ControlCharactersInTheTarget_AreEscaped()
+    {
+        var lines = new LineWriter();
+        await using var log = new AccessLog(lines);
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.Listen(new StaticFileHandler(_root.Path, listing: true, gzip: false, dotfiles: false, requireClientCertificate: false, log).HandleAsync);
+
+        await HttpTesting.SendAsync(server.Port, "GET /missing?\u001b[31mred\u0007\"x\\ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var line = await lines.NextAsync();
+
+        Assert.Contains("\"GET /missing?\\x1B[31mred\\x07\\x22x\\x5C HTTP/1.1\" 404 ", line, StringComparison.Ordinal);
     }
 
     /// <summary>A writer that hands over each line written to it.</summary>
