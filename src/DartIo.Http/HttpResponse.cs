@@ -489,7 +489,9 @@ public sealed class HttpResponse
             {
                 _unflushed = 0;
                 _flushed = true;
-                if (!Observe(await writer.FlushAsync().ConfigureAwait(false)))
+                // A gzip writer never reports the connection gone (it writes into Kestrel's body stream, which drops
+                // what comes after an abort): the request's abort says it instead.
+                if (!Observe(await writer.FlushAsync().ConfigureAwait(false)) || ConnectionGone)
                 {
                     break; // the client has gone; the rest would be thrown away
                 }

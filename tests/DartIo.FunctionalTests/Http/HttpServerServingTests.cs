@@ -411,6 +411,90 @@ public sealed class HttpServerServingTests
     }
 
     [Fact]
+    public async Task AutoCompress_ClientResetsDuringAStream_StopsReadingTheSource()
+    {
+        const long Size = 1L << 30;
+        var source = new LetterStream(Size);
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.AutoCompress = true;
+        server.Listen(async request =>
+        {
+            try
+            {
+                await request.Response.AddStreamAsync(source);
+            }
+            finally
+            {
+                handled.TrySetResult();
+            }
+        });
+
+        using (var connection = await HttpTesting.ConnectAsync(server.Port))
+        {
+            await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+            Assert.True(await connection.Socket.ReceiveAsync(new byte[4096].AsMemory()).AsTask().WaitAsync(HttpTesting.Timeout) > 0);
+            connection.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // a reset
+        }
+
+        await handled.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.InRange(source.Taken, 1, Size / 4); // the gzip writer never reports the connection gone: this was all of it
+    }
+
+    /// <summary>Lowercase letters that gzip shrinks by about half (a 64 KiB random block, longer than its window), counted as read.</summary>
+    private sealed class LetterStream(long length) : Stream
+    {
+        private static readonly byte[] s_block = MakeBlock();
+
+        public long Taken { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get => Taken; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, Math.Min(length - Taken, s_block.Length - (Taken % s_block.Length)));
+            s_block.AsSpan((int)(Taken % s_block.Length), n).CopyTo(buffer);
+            Taken += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private static byte[] MakeBlock()
+        {
+            var block = new byte[64 * 1024];
+            var random = new Random(7);
+            for (var i = 0; i < block.Length; i++)
+            {
+                block[i] = (byte)('a' + random.Next(26));
+            }
+
+            return block;
+        }
+    }
+
+    [Fact]
     public async Task Response_Done_CompletesWhenClosed()
     {
         var done = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
