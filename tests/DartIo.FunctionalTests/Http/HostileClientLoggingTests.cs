@@ -161,6 +161,45 @@ public sealed class HostileClientLoggingTests
         Assert.Contains(capture.Logs.Entries, e => e.Event.Name == "WebSocketHandlerEnded" && e.Level == LogLevel.Debug);
     }
 
+    [Fact]
+    public async Task BindSecureAsync_Http2RequestBodyLeftUnread_KestrelsNoteIsDebug()
+    {
+        using var capture = new LogCapture();
+        var server = await HttpServer.BindSecureAsync("127.0.0.1", 0, HttpServerSecureTests.ServerContext()).Within();
+        server.Listen(request =>
+        {
+            request.Response.Write("not reading that");
+            return Task.CompletedTask;
+        });
+
+        await using (var ssl = await TlsTesting.ConnectSslStreamAsync(server.Port, protocols: [SslApplicationProtocol.Http2]).Within())
+        {
+            using var frames = new MemoryStream();
+            frames.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+            WriteFrame(frames, type: 0x4, flags: 0, streamId: 0, []); // SETTINGS, none
+            var authority = Encoding.ASCII.GetBytes("localhost");
+            WriteFrame(frames, type: 0x1, flags: 0x4, streamId: 1, [0x83, 0x87, 0x84, 0x01, (byte)authority.Length, .. authority]); // POST, END_HEADERS
+            WriteFrame(frames, type: 0x0, flags: 0, streamId: 1, new byte[1000]); // DATA, the stream left open
+            await ssl.WriteAsync(frames.ToArray()).AsTask().Within();
+
+            var header = new byte[9];
+            while (await ReadFullyAsync(ssl, header).Within())
+            {
+                var payload = new byte[(header[0] << 16) | (header[1] << 8) | header[2]];
+                var streamId = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & int.MaxValue;
+                if (!await ReadFullyAsync(ssl, payload).Within() || (streamId == 1 && header[3] is 0x0 or 0x1 && (header[4] & 0x1) != 0))
+                {
+                    break; // the response's end
+                }
+            }
+        }
+
+        await server.CloseAsync(force: true).Within();
+        await server.Done.Within();
+        Assert.Contains(capture.Logs.Entries, e => e.Event.Id == 32 && e.Category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
+        Assert.DoesNotContain(capture.Logs.Entries, e => e.Event.Id == 32 && e.Level > LogLevel.Debug && e.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+    }
+
     private static async Task SendLargeBodyAsync(HttpResponse response, bool addStream)
     {
         response.ContentLength = Body;

@@ -67,6 +67,13 @@ internal sealed class KestrelLoggerFactory(ILoggerFactory inner) : ILoggerFactor
         eventId.Id == 0 && exception is AuthenticationException or IOException or NotSupportedException or Win32Exception
             or OperationCanceledException;
 
+    /// <summary>
+    /// Kestrel's Information notes about what a client sent that the application left unread (32
+    /// <c>RequestBodyNotEntirelyRead</c>, 33 <c>RequestBodyDrainTimedOut</c>): one per request, so a client could
+    /// flood an Information log with them (about 150 lines a second from one HTTP/2 connection).
+    /// </summary>
+    private static bool IsPeerNote(EventId eventId) => eventId.Id is 32 or 33;
+
     private sealed class DemotingLogger(ILogger inner, bool perConnection) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -79,7 +86,8 @@ internal sealed class KestrelLoggerFactory(ILoggerFactory inner) : ILoggerFactor
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
             Func<TState, Exception?, string> formatter)
         {
-            var level = perConnection || (logLevel >= LogLevel.Error && IsPeerFailure(eventId, exception)) ? Demote(logLevel) : logLevel;
+            var level = perConnection || IsPeerNote(eventId) || (logLevel >= LogLevel.Error && IsPeerFailure(eventId, exception))
+                ? Demote(logLevel) : logLevel;
             if (inner.IsEnabled(level))
             {
                 inner.Log(level, eventId, state, exception, formatter);
