@@ -32,8 +32,8 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 {
     private static readonly TimeSpan s_defaultIdleTimeout = TimeSpan.FromSeconds(120);
 
-    /// <summary>Kestrel's grace period for the minimum data rates: a slow start is forgiven for this long.</summary>
-    private static readonly TimeSpan s_rateGracePeriod = TimeSpan.FromSeconds(5);
+    /// <summary>The default <see cref="MinResponseDataRateGracePeriod"/>.</summary>
+    private static readonly TimeSpan s_defaultRateGracePeriod = TimeSpan.FromSeconds(30);
 
     /// <summary>The default <see cref="MinResponseDataRate"/>: 4 KiB/s (32 kbit/s).</summary>
     private const int DefaultMinResponseDataRate = 4096;
@@ -65,6 +65,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     private volatile bool _autoCompress;
     private TimeSpan? _idleTimeout = s_defaultIdleTimeout;
     private int? _minResponseDataRate = DefaultMinResponseDataRate;
+    private TimeSpan _rateGracePeriod = s_defaultRateGracePeriod;
 
     private HttpServer(ServerSocket socket, bool ownsSocket, Action<ListenOptions>? useTls)
     {
@@ -91,7 +92,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             ApplicationServices = services,
         };
         _options.Limits.KeepAliveTimeout = KeepAliveFor(s_defaultIdleTimeout);
-        _options.Limits.MinResponseDataRate = MinDataRateFor(DefaultMinResponseDataRate);
+        _options.Limits.MinResponseDataRate = MinDataRateFor(DefaultMinResponseDataRate, s_defaultRateGracePeriod);
         var endPoint = new ServerSocketEndPoint(socket, ownsSocket)
         {
             Subscribed = _subscribed.Task,
@@ -167,15 +168,15 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
     /// <summary>
     /// The slowest a client may take a response, in bytes per second, before the server closes its connection:
-    /// 4096 (4 KiB/s) by default; null for no limit. A response may fall behind for 5 s before the rate counts. A
+    /// 4096 (4 KiB/s) by default; null for no limit. A response may fall behind for
+    /// <see cref="MinResponseDataRateGracePeriod"/> (30 s) before the rate counts. A
     /// change applies to requests that start after it. DartIo's own (Dart has no such limit): it is what ends a
     /// client that stops reading.
     /// </summary>
     /// <remarks>
     /// The rate is Kestrel's minimum response data rate, measured on what the connection's socket accepts. DartIo
     /// bounds what the kernel queues, unsent, per connection (64 KiB; docs/http.md), so the socket accepts what the
-    /// client takes plus at most that: a client that stops reading is closed about 10 s after it stops at the
-    /// default rate (measured), where Kestrel's own default (240 bytes/s, behind megabytes of kernel buffering)
+    /// client takes plus at most that: a client that stops reading is closed within about 50 s at the defaults, where Kestrel's own default (240 bytes/s, behind megabytes of kernel buffering)
     /// kept such clients for hours.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">(Set.) Zero or negative.</exception>
@@ -190,7 +191,29 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             }
 
             _minResponseDataRate = value;
-            _options.Limits.MinResponseDataRate = MinDataRateFor(value);
+            _options.Limits.MinResponseDataRate = MinDataRateFor(value, _rateGracePeriod);
+        }
+    }
+
+    /// <summary>
+    /// How long a response may fall behind <see cref="MinResponseDataRate"/> before the rate counts: 30 s by default,
+    /// more than 1 s. A change applies to requests that start after it.
+    /// </summary>
+    /// <remarks>
+    /// A client that reads in bursts (<c>curl --limit-rate</c>, a paused video player) lets its receive window fill
+    /// and then takes nothing for several seconds while it drains; with Kestrel's 5 s such clients were cut off at
+    /// 50 to 250 times the minimum rate. At the defaults a client that stops reading is closed within about 50 s
+    /// (30 s, plus a 64 KiB write at 4 KiB/s).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) 1 s or less (Kestrel checks rates once a second).</exception>
+    public TimeSpan MinResponseDataRateGracePeriod
+    {
+        get => _rateGracePeriod;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.FromSeconds(1));
+            _rateGracePeriod = value;
+            _options.Limits.MinResponseDataRate = MinDataRateFor(_minResponseDataRate, value);
         }
     }
 
@@ -684,8 +707,8 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         _ => TimeSpan.FromMilliseconds(1),
     };
 
-    private static MinDataRate? MinDataRateFor(int? bytesPerSecond) =>
-        bytesPerSecond is { } rate ? new MinDataRate(rate, s_rateGracePeriod) : null;
+    private static MinDataRate? MinDataRateFor(int? bytesPerSecond, TimeSpan gracePeriod) =>
+        bytesPerSecond is { } rate ? new MinDataRate(rate, gracePeriod) : null;
 
     private void LogBound() => HttpLog.Bound(_logger, _secure ? "https" : "http", _socket.Address.Host, _socket.Port);
 

@@ -13,6 +13,7 @@ public sealed class HttpServerSlowClientTests
     {
         await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
         server.MinResponseDataRate = 1 << 20; // any rate fails a client that reads nothing; a high one needs no long wait
+        server.MinResponseDataRateGracePeriod = TimeSpan.FromSeconds(2);
         var handedOver = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         server.Listen(async request =>
         {
@@ -35,7 +36,7 @@ public sealed class HttpServerSlowClientTests
         await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port)).Within();
         await client.SendAsync(Encoding.ASCII.GetBytes("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")).Within();
 
-        // Closed after the rate's 5 s grace period. Before the send queue was bounded, the kernel took ~3 MiB first.
+        // Closed after the rate's grace period. Before the send queue was bounded, the kernel took ~3 MiB first.
         var sent = await handedOver.Task.Within();
         Assert.InRange(sent, 1, 512 << 10);
     }
@@ -46,6 +47,8 @@ public sealed class HttpServerSlowClientTests
         await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
 
         Assert.Equal(4096, server.MinResponseDataRate);
+        Assert.Equal(TimeSpan.FromSeconds(30), server.MinResponseDataRateGracePeriod);
+        Assert.Throws<ArgumentOutOfRangeException>(() => server.MinResponseDataRateGracePeriod = TimeSpan.FromSeconds(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => server.MinResponseDataRate = 0);
         server.MinResponseDataRate = null;
         Assert.Null(server.MinResponseDataRate);
