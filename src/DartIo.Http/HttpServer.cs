@@ -90,6 +90,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             AddServerHeader = false,
             ApplicationServices = services,
+            AllowHostHeaderOverride = true, // RFC 9112 §3.2.2: an absolute-form target's authority wins over Host (SPEC 12)
         };
         _options.Limits.KeepAliveTimeout = KeepAliveFor(s_defaultIdleTimeout);
         _options.Limits.MinResponseDataRate = MinDataRateFor(DefaultMinResponseDataRate, s_defaultRateGracePeriod);

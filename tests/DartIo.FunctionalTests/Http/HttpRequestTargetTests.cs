@@ -31,6 +31,26 @@ public sealed class HttpRequestTargetTests
         Assert.Equal("/file|q=%|q=%", await PathAndQueryAsync(port => $"GET http://127.0.0.1:{port}/file?q=%25"));
     }
 
+    [Theory]
+    [InlineData("Host: 127.0.0.1\r\n")] // no port
+    [InlineData("Host: elsewhere.example\r\n")]
+    public async Task Path_AbsoluteFormWithAnotherHost_IsServedForTheTargetsHost(string host)
+    {
+        // RFC 9112 §3.2.2: with an absolute-form target, the server ignores Host and uses the target's authority (a
+        // request with no Host at all is still 400, as §3.2 requires of HTTP/1.1).
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.Listen(request =>
+        {
+            request.Response.Write($"{request.Path}|{request.RequestedUri.Authority}");
+            return Task.CompletedTask;
+        });
+
+        var response = await HttpTesting.SendAsync(server.Port, $"GET http://127.0.0.1:{server.Port}/file HTTP/1.1\r\n{host}Connection: close\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal($"/file|127.0.0.1:{server.Port}", response.Text);
+    }
+
     [Fact]
     public async Task Path_AsteriskForm_IsAnAsterisk()
     {
