@@ -50,7 +50,23 @@ internal sealed class SafePaths
         }
 
         var real = RealPath(Root, segments); // the root is real already: only what is below it needs resolving
-        return real is not null && IsInside(real) ? real : null;
+        return real is not null && IsInside(real) && !HidesBehindALink(real) ? real : null;
+    }
+
+    /// <summary>Whether a real path under the root passes a hidden name: a link such as <c>cfg -> .git/config</c>.</summary>
+    private bool HidesBehindALink(string real)
+    {
+        var below = real.Length > Root.Length ? real[Root.Length..] : string.Empty; // '/a/b', or 'a/b' under a root of '/'
+        var segments = below.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (IsHidden(segments[i], atRoot: i == 0))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether a name is hidden: it starts with '.', dotfiles are not served, and it is not <c>.well-known</c> at the root.</summary>

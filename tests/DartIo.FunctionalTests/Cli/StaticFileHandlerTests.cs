@@ -332,6 +332,22 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         Assert.Contains("<a href=\".hidden\">.hidden</a>", listing.Text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false, 404)]
+    [InlineData(true, 200)]
+    public async Task Dotfile_BehindALinkWithAnOrdinaryName_IsHiddenUnlessDotfilesAreServed(bool dotfiles, int status)
+    {
+        File.CreateSymbolicLink(Path.Join(_root.Path, "cfg"), ".git/config");
+        Directory.CreateSymbolicLink(Path.Join(_root.Path, "repo"), ".git");
+        await using var server = await ServeAsync(listing: true, gzip: false, dotfiles: dotfiles);
+
+        var file = await HttpTesting.SendAsync(server.Port, "GET /cfg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var throughFolder = await HttpTesting.SendAsync(server.Port, "GET /repo/config HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(status, file.Status);
+        Assert.Equal(status, throughFolder.Status);
+    }
+
     [Fact]
     public async Task Dotfile_WellKnown_IsServed()
     {
