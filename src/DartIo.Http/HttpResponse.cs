@@ -330,8 +330,9 @@ public sealed class HttpResponse
         }
 
         if (!_flushed && _gzip is null && !_response.HasStarted && _response.Headers.ContentLength is null
-            && StatusCode is >= 200 and not 204 and not 304)
+            && StatusCode is >= 200 and not 204 and not 304 && !HttpMethods.IsHead(_request.Method))
         {
+            // (Not for HEAD: its answer stands for a GET's, whose length the handler did not say; 0 would be a lie.)
             // Everything is still buffered: send it with its length, as Dart does, rather than chunked.
             _response.Headers.ContentLength = _unflushed;
         }

@@ -220,6 +220,10 @@ internal sealed class StaticFileHandler
         {
             response.ContentLength = count; // with a length set, the server's AutoCompress leaves the body alone
         }
+        else if (head)
+        {
+            headers.Set("Content-Encoding", "gzip"); // what the GET's AutoCompress would say; HEAD is never compressed
+        }
 
         if (head || count == 0)
         {

@@ -434,6 +434,26 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Gzip_Head_AnswersWithTheHeadersOfTheGet()
+    {
+        _root.Write("big.txt", string.Concat(Enumerable.Repeat("compressible text ", 2000)));
+        await using var server = await ServeAsync(listing: true, gzip: true);
+        const string Request = "{0} /big.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+
+        var get = await HttpTesting.SendAsync(server.Port, string.Format(CultureInfo.InvariantCulture, Request, "GET"));
+        var head = await HttpTesting.SendAsync(server.Port, string.Format(CultureInfo.InvariantCulture, Request, "HEAD"));
+
+        Assert.Equal(200, head.Status);
+        foreach (var name in (string[])["Content-Encoding", "Content-Type", "ETag", "Vary", "Content-Length"])
+        {
+            Assert.True(get.Header(name) == head.Header(name), $"{name}: GET {get.Header(name)}, HEAD {head.Header(name)}");
+        }
+
+        Assert.Equal("gzip", head.Header("Content-Encoding"));
+        Assert.Null(head.Header("Content-Length")); // the GET is chunked: a HEAD's 0 told caches the body was empty
+    }
+
+    [Fact]
     public async Task Gzip_IfNoneMatchWithTheGzipETag_Answers304()
     {
         _root.Write("big.txt", string.Concat(Enumerable.Repeat("compressible text ", 2000)));
