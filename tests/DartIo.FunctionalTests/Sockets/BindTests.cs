@@ -111,19 +111,6 @@ public class BindTests
     }
 
     [Fact]
-    public async Task BindAsync_Cancelled_BindsNothing()
-    {
-        using var cancelled = new CancellationTokenSource();
-        await cancelled.CancelAsync();
-        var before = ListenerRegistry.Count;
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ServerSocket.BindAsync("localhost", 0, cancellationToken: cancelled.Token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0, cancellationToken: cancelled.Token));
-
-        Assert.True(ListenerRegistry.Count <= before);
-    }
-
-    [Fact]
     public async Task BindAsync_ExplicitBacklog_Listens()
     {
         await using var server = await ServerSocket.BindAsync(InternetAddress.LoopbackIPv4, 0, backlog: 3).Within();
