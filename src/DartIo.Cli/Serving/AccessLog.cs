@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
@@ -35,14 +36,18 @@ internal sealed class AccessLog : IAsyncDisposable
         _lines.Writer.TryWrite($"{remote} - - [{time}] \"{Escape(request.Method)} {Escape(request.Uri.OriginalString)} HTTP/{request.ProtocolVersion}\" {status} {size}");
     }
 
+    /// <summary>What <see cref="Escape"/> rewrites: the C0 and C1 controls (0x9B is a CSI to a UTF-8 terminal), DEL, '"', '\\'.</summary>
+    private static readonly SearchValues<char> s_needsEscape = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(c => (char)c), .. Enumerable.Range(0x7F, 0x21).Select(c => (char)c), '"', '\\']);
+
     /// <summary>
-    /// What a client sent, safe for a terminal and a log parser: control characters, <c>"</c> and <c>\</c> as
+    /// What a client sent, safe for a terminal and a log parser: control characters (C0, DEL and C1), <c>"</c> and <c>\</c> as
     /// <c>\xHH</c>, as nginx writes them (an HTTP/2 <c>:path</c> may carry ESC sequences that would recolour or
     /// rewrite the operator's screen).
     /// </summary>
     internal static string Escape(string text)
     {
-        if (!text.AsSpan().ContainsAnyInRange('\0', '\x1F') && !text.AsSpan().ContainsAny("\"\\\x7F"))
+        if (!text.AsSpan().ContainsAny(s_needsEscape))
         {
             return text;
         }
@@ -50,7 +55,7 @@ internal sealed class AccessLog : IAsyncDisposable
         var escaped = new StringBuilder(text.Length + 16);
         foreach (var c in text)
         {
-            if (c is < ' ' or '"' or '\\' or '\x7F')
+            if (char.IsControl(c) || c is '"' or '\\')
             {
                 escaped.Append("\\x").Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
             }

@@ -525,6 +525,15 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         Assert.Contains("\"GET /missing?\\x1B[31mred\\x07\\x22x\\x5C HTTP/1.1\" 404 ", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/plain/é", "/plain/é")]
+    [InlineData("/\u009b31mred", "/\\x9B31mred")] // a C1 CSI, which an HTTP/2 :path can carry
+    [InlineData("/\u001b[2J\u007f", "/\\x1B[2J\\x7F")]
+    public void AccessLog_Escape_RewritesControlsOnly(string target, string logged)
+    {
+        Assert.Equal(logged, AccessLog.Escape(target));
+    }
+
     /// <summary>A writer that hands over each line written to it.</summary>
     private sealed class LineWriter : TextWriter
     {

@@ -24,6 +24,9 @@ internal static class SendQueue
     private const int TcpNotSentLowAtLinux = 25;
     private const int TcpNotSentLowAtBsd = 0x201;
 
+    /// <summary>The option's value, made once: this runs for every accepted connection.</summary>
+    private static readonly byte[] s_limit = BitConverter.GetBytes(NotSentLimit);
+
     /// <summary>Applies the bound to an accepted socket, before any I/O on it; does nothing for Unix-domain sockets.</summary>
     public static void Bound(Socket socket)
     {
@@ -42,7 +45,7 @@ internal static class SendQueue
 
         try
         {
-            socket.SetRawSocketOption(IpProtoTcp, option, BitConverter.GetBytes(NotSentLimit));
+            socket.SetRawSocketOption(IpProtoTcp, option, s_limit);
         }
         catch (SocketException)
         {
