@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
-using DartIo.Internal;
+using DartIo.Http.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -437,7 +437,7 @@ public sealed class HttpResponse
             var values = new string[cookies.Count];
             for (var i = 0; i < values.Length; i++)
             {
-                values[i] = Internal.Cookies.Format(cookies[i]);
+                values[i] = Http.Internal.Cookies.Format(cookies[i]);
             }
 
             headers.SetCookie = values;
