@@ -1,4 +1,4 @@
-using DartIo.Internal;
+using DartIo.Http.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
