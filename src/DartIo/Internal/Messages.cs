@@ -169,7 +169,7 @@ internal static class Messages
 
     public static string ProxyV2BadTransport(int transport) => $"the PROXY v2 header's transport is {transport}, not UNSPEC, STREAM or DGRAM (0-2)";
 
-    public static string ProxyV2Oversized(int length, int limit) => $"the PROXY v2 header is {length} bytes, more than the {limit} accepted";
+    public static string ProxyV2Oversized(int length, int limit) => $"the PROXY v2 header is oversized: {length} bytes, more than the {limit} accepted";
 
     public static string ProxyV2AddressesPastEnd(int needed, int length) =>
         $"the PROXY v2 header's addresses need {needed} bytes but its length field gives {length}";

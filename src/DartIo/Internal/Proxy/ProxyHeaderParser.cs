@@ -20,10 +20,12 @@ namespace DartIo.Internal.Proxy;
 /// Version 2: version 2, command LOCAL or PROXY, family UNSPEC, INET, INET6 or UNIX, transport UNSPEC, STREAM or
 /// DGRAM. The block after the 16 fixed bytes may be at most <see cref="V2MaxBlockLength"/> bytes (our cap: the
 /// specification sets none; the addresses take at most 216 and the registered TLVs a few hundred). A PROXY
-/// command's addresses are read for TCP/UDP over IPv4 and IPv6 and for UNIX stream/datagram; with an unspecified
-/// family or transport the header has no addresses. A LOCAL command's addresses are discarded, as the
-/// specification says. TLVs follow the addresses (right after the 16 bytes for UNSPEC, as HAProxy's LOCAL health
-/// checks send them), are kept as sent, and must each fit in the header; a CRC32C TLV (type 3) is checked.
+/// command's addresses are read for TCP/UDP over IPv4 and IPv6 and for UNIX stream/datagram, must fit in the block,
+/// and are followed by TLVs, kept as sent, each of which must fit in the header; a CRC32C TLV (type 3) is checked.
+/// A LOCAL command, or a PROXY command with an unspecified family or transport, has no addresses: the
+/// specification says to ignore its block, so the block cannot make it invalid, and TLVs after the family's
+/// addresses (right after the 16 bytes for UNSPEC, where HAProxy's health checks put them) are kept when they are
+/// well formed.
 /// </para>
 /// </remarks>
 internal static class ProxyHeaderParser
@@ -336,22 +338,16 @@ internal static class ProxyHeaderParser
             _ => -1, // an unspecified family or transport with a specified other half: no layout to read
         };
         IReadOnlyList<KeyValuePair<byte, ReadOnlyMemory<byte>>> tlvs = [];
-        if (command == 0)
+        if (command == 0 || addressLength <= 0)
         {
-            // LOCAL: the real endpoints stand and the addresses are discarded; TLVs after them are kept.
-            if (addressLength >= 0 && blockLength >= addressLength && !TryReadTlvs(whole, V2FixedLength + addressLength, out tlvs, out error))
+            // LOCAL, or no addresses: the real endpoints stand, and the block is to be ignored, so it cannot make the
+            // header invalid; TLVs after the family's address block are kept when they are well formed.
+            if (addressLength < 0 || blockLength < addressLength || !TryReadTlvs(whole, V2FixedLength + addressLength, out tlvs, out _))
             {
-                length = 0;
-                return ProxyParseStatus.Invalid;
+                tlvs = [];
             }
 
-            header = new ProxyHeader(2, "LOCAL", null, 0, null, 0, tlvs);
-            return ProxyParseStatus.Complete;
-        }
-
-        if (addressLength < 0)
-        {
-            header = new ProxyHeader(2, "UNSPEC", null, 0, null, 0, tlvs);
+            header = new ProxyHeader(2, command == 0 ? "LOCAL" : "UNSPEC", null, 0, null, 0, tlvs);
             return ProxyParseStatus.Complete;
         }
 
@@ -377,9 +373,8 @@ internal static class ProxyHeaderParser
             2 => new ProxyHeader(2, transport == 1 ? "TCP6" : "UDP6",
                 InternetAddress.FromRawAddress(addresses[..16].ToArray()), BinaryPrimitives.ReadUInt16BigEndian(addresses[32..]),
                 InternetAddress.FromRawAddress(addresses[16..32].ToArray()), BinaryPrimitives.ReadUInt16BigEndian(addresses[34..]), tlvs),
-            3 => new ProxyHeader(2, transport == 1 ? "UNIX-STREAM" : "UNIX-DGRAM",
+            _ => new ProxyHeader(2, transport == 1 ? "UNIX-STREAM" : "UNIX-DGRAM",
                 UnixAddress(addresses[..UnixAddressLength]), 0, UnixAddress(addresses[UnixAddressLength..(2 * UnixAddressLength)]), 0, tlvs),
-            _ => new ProxyHeader(2, "UNSPEC", null, 0, null, 0, tlvs),
         };
         return ProxyParseStatus.Complete;
     }
