@@ -678,7 +678,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             // Kestrel's disposal sends what is left and closes the socket (it runs again after us, harmlessly); then the
             // DartIo connection gives its place in the limits back.
             await connection.DisposeAsync().ConfigureAwait(false);
-            await state.Socket.DisposeAsync().ConfigureAwait(false);
+            state.Socket.Destroy(); // the socket is closed already; this releases the DartIo side
             state.Dispose();
         }
     };

@@ -38,6 +38,12 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug, "A connection from {Remote} on {Host}:{Port} failed in its admission ({Reason}); it is dropped and accepting goes on", EventName = "AdmissionFailed")]
     public static partial void AdmissionFailed(ILogger logger, string remote, string host, int port, string reason);
 
+    [LoggerMessage(10, LogLevel.Warning, "Accepting on {Host}:{Port} paused: the process has {Capacity} connections open, all its file descriptors allow with a reserve kept for the runtime; it resumes as connections close (raise the limit with ulimit -n or LimitNOFILE)", EventName = "DescriptorBudgetFull")]
+    public static partial void DescriptorBudgetFull(ILogger logger, string host, int port, long capacity);
+
+    [LoggerMessage(11, LogLevel.Debug, "Accepting on {Host}:{Port} paused again: {Capacity} connections open", EventName = "DescriptorBudgetStillFull")]
+    public static partial void DescriptorBudgetStillFull(ILogger logger, string host, int port, long capacity);
+
     [LoggerMessage(20, LogLevel.Debug, "Read a PROXY protocol header from {Remote} on {Host}:{Port}: {Header}", EventName = "ProxyHeaderRead")]
     public static partial void ProxyHeaderRead(ILogger logger, string remote, string host, int port, string header);
 

@@ -79,8 +79,9 @@ public class SocketConnection : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// The connection still owns the socket: read and write either through the socket or through <see cref="Stream"/>,
-    /// never both, and when done <see cref="Destroy"/> or dispose the connection (even if the socket was closed
-    /// directly), which gives its place in the server's <c>MaxConnections</c> and <c>MaxConnectionsPerAddress</c> back.
+    /// never both, and when done call <see cref="Destroy"/> (even if the socket was closed directly): that gives its
+    /// place in the server's <c>MaxConnections</c>, <c>MaxConnectionsPerAddress</c> and the process's descriptor budget
+    /// back. (<see cref="DisposeAsync"/> only half-closes, and waits for the peer's end on <see cref="Stream"/>.)
     /// On a secure connection the socket carries TLS records: use <see cref="Stream"/>.
     /// </remarks>
     public Socket Socket => _transport.Socket;

@@ -144,7 +144,7 @@ internal sealed class SecureConnectionContext : ConnectionContext, IConnectionId
         _output.Writer.Complete();
         await _receiving.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        _connection.Destroy();
         _closed.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }

@@ -44,6 +44,7 @@ internal sealed class ListeningSocket
     private readonly Socket? _socket;
     private readonly Func<CancellationToken, ValueTask<Socket>> _accept;
     private readonly TimeProvider _time;
+    private readonly DescriptorBudget _budget;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly List<Sharer> _sharers = [];
@@ -57,13 +58,15 @@ internal sealed class ListeningSocket
     private TaskCompletionSource? _demand;
     private NetworkException? _fault;
     private bool _closed;
+    private bool _budgetWarned;
 
     private ListeningSocket(Socket? socket, Func<CancellationToken, ValueTask<Socket>> accept, TimeProvider time,
-        InternetAddress address, int port, bool v6Only, bool shared, ILogger logger)
+        DescriptorBudget budget, InternetAddress address, int port, bool v6Only, bool shared, ILogger logger)
     {
         _socket = socket;
         _accept = accept;
         _time = time;
+        _budget = budget;
         _logger = logger;
         Address = address;
         Port = port;
@@ -119,7 +122,7 @@ internal sealed class ListeningSocket
                 socket.Listen(backlog == 0 ? (int)SocketOptionName.MaxConnections : backlog);
                 var listening = socket;
                 var listener = new ListeningSocket(listening, token => listening.AcceptAsync(token), TimeProvider.System,
-                    address, actualPort, v6Only, shared, logger);
+                    DescriptorBudget.Process, address, actualPort, v6Only, shared, logger);
                 socket = null;
                 listener.Start();
                 Log.Bound(logger, address.Host, actualPort, shared, v6Only);
@@ -139,11 +142,14 @@ internal sealed class ListeningSocket
 
     /// <summary>
     /// A listener without an OS socket whose connections come from <paramref name="accept"/>, with time from
-    /// <paramref name="time"/>: the test seam for the back-off, the fault path and per-connection failures.
+    /// <paramref name="time"/> and places from <paramref name="budget"/> (none: no limit): the test seam for the
+    /// back-off, the descriptor budget, the fault path and per-connection failures.
     /// </summary>
-    internal static ListeningSocket ForTests(Func<CancellationToken, ValueTask<Socket>> accept, TimeProvider time, ILogger logger)
+    internal static ListeningSocket ForTests(Func<CancellationToken, ValueTask<Socket>> accept, TimeProvider time, ILogger logger,
+        DescriptorBudget? budget = null)
     {
-        var listener = new ListeningSocket(null, accept, time, InternetAddress.LoopbackIPv4, 1, v6Only: false, shared: true, logger);
+        var listener = new ListeningSocket(null, accept, time, budget ?? new DescriptorBudget(long.MaxValue), InternetAddress.LoopbackIPv4, 1,
+            v6Only: false, shared: true, logger);
         listener.Start();
         return listener;
     }
@@ -250,9 +256,10 @@ internal sealed class ListeningSocket
         }
     }
 
-    /// <summary>Gives a connection's place back: its sharer's count, its address's count. Called once per connection.</summary>
+    /// <summary>Gives a connection's place back: its sharer's count, its address's count, the process's budget. Called once per connection.</summary>
     internal void Release(AcceptedConnection connection)
     {
+        _budget.Release();
         lock (_gate)
         {
             if (connection.CountedAddress is { } address && _perAddress.TryGetValue(address, out var count))
@@ -519,6 +526,23 @@ internal sealed class ListeningSocket
 
             await demand.ConfigureAwait(false);
 
+            if (!_budget.TryAcquire())
+            {
+                // The process holds as many connections as its descriptors allow with the runtime's reserve kept
+                // (SPEC 7): accept nothing until one closes; the connections wait in the backlog meanwhile.
+                LogBudgetFull();
+                try
+                {
+                    await _budget.WhenReleasedAsync(_closing.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             Socket accepted;
             try
             {
@@ -527,15 +551,18 @@ internal sealed class ListeningSocket
             }
             catch (Exception) when (_closing.IsCancellationRequested)
             {
+                _budget.Release();
                 return;
             }
             catch (SocketException ex) when (IsConnectionFailure(ex.SocketErrorCode))
             {
+                _budget.Release();
                 Log.ConnectionFailedInBacklog(_logger, Address.Host, Port, ex.SocketErrorCode);
                 continue;
             }
             catch (SocketException ex) when (IsResourceShortage(ex.SocketErrorCode))
             {
+                _budget.Release();
                 // Like Go's net/http: out of descriptors or buffers is temporary; wait and try again.
                 backoff = backoff == TimeSpan.Zero ? s_firstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
                 Log.AcceptBackoff(_logger, Address.Host, Port, ex.SocketErrorCode, backoff);
@@ -552,11 +579,26 @@ internal sealed class ListeningSocket
             }
             catch (SocketException ex)
             {
+                _budget.Release();
                 Fault(ex);
                 return;
             }
 
             Dispatch(accepted);
+        }
+    }
+
+    /// <summary>A warning the first time this socket waits for the budget, Debug after: under a flood it would repeat per connection.</summary>
+    private void LogBudgetFull()
+    {
+        if (!_budgetWarned)
+        {
+            _budgetWarned = true;
+            Log.DescriptorBudgetFull(_logger, Address.Host, Port, _budget.Capacity);
+        }
+        else if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.DescriptorBudgetStillFull(_logger, Address.Host, Port, _budget.Capacity);
         }
     }
 
