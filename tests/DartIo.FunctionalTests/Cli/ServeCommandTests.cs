@@ -8,7 +8,7 @@ namespace DartIo.FunctionalTests.Cli;
 
 public sealed class ServeCommandTests
 {
-    private static int PortOf(string url) => int.Parse(url.TrimEnd('/')[(url.TrimEnd('/').LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+    internal static int PortOf(string url) => int.Parse(url.TrimEnd('/')[(url.TrimEnd('/').LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Serve_Folder_PrintsItsUrlServesLogsAndExitsCleanlyOnSigterm()
