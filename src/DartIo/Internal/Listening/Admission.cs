@@ -1,4 +1,4 @@
-using System.Net;
+using System.Net.Sockets;
 using DartIo.Internal.Tls;
 using Microsoft.Extensions.Logging;
 
@@ -54,10 +54,18 @@ internal sealed class Admission
     /// <summary>The connection as a caller gets it, for a server without stages.</summary>
     public static SocketConnection Wrap(AcceptedConnection accepted) => new(accepted);
 
-    /// <summary>Runs the stages. Returns null when one refused the connection (it is then closed, and logged at Debug).</summary>
+    /// <summary>
+    /// Runs the stages. Returns null when one refused the connection (it is then closed, and logged at Debug), or when
+    /// the server closed before the client sent anything (it then goes back to the listening socket, unread).
+    /// </summary>
     public async ValueTask<SocketConnection?> AdmitAsync(AcceptedConnection accepted, ILogger logger, CancellationToken stopping)
     {
         using var deadline = new AdmissionDeadline(_timeout, _time, stopping);
+        if (!await FirstBytesAsync(accepted, deadline, logger).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         if (_policy.ProxyProtocol != ProxyProtocolMode.None && !await ProxyStage.ReadAsync(accepted, _policy, deadline, logger, _host, _port).ConfigureAwait(false))
         {
             return null;
@@ -69,5 +77,31 @@ internal sealed class Admission
         }
 
         return Wrap(accepted);
+    }
+
+    /// <summary>
+    /// Waits, without a buffer, until the client has sent something. A silent connection so holds no TLS state, and
+    /// until then nothing has been read from it: a server that closes meanwhile hands it back to the listening socket
+    /// for another sharer (SPEC 7: nothing accepted is lost).
+    /// </summary>
+    /// <returns>False when the connection is no longer this server's (handed back, or closed and logged).</returns>
+    private async ValueTask<bool> FirstBytesAsync(AcceptedConnection accepted, AdmissionDeadline deadline, ILogger logger)
+    {
+        try
+        {
+            await accepted.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.Reason == Messages.ServerClosed && accepted.Owner is { } owner)
+        {
+            owner.Return(accepted);
+            return false;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            Log.AdmissionFailed(logger, accepted.Describe(), _host, _port, deadline.Reason ?? ex.Message);
+            accepted.Drop();
+            return false;
+        }
     }
 }
