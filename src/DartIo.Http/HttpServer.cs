@@ -676,7 +676,9 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             }
 
             // Kestrel's disposal sends what is left and closes the socket (it runs again after us, harmlessly); then the
-            // DartIo connection gives its place in the limits back.
+            // DartIo connection gives its place in the limits back. Destroy, not DisposeAsync: that only closes the sending
+            // side, and the DartIo connection never reads (Kestrel does), so it would never see the end of the stream and
+            // a plain connection's place would be held forever.
             await connection.DisposeAsync().ConfigureAwait(false);
             state.Socket.Destroy(); // the socket is closed already; this releases the DartIo side
             state.Dispose();
