@@ -676,11 +676,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             }
 
             // Kestrel's disposal sends what is left and closes the socket (it runs again after us, harmlessly); then the
-            // DartIo connection gives its place in the limits back. Destroy, not DisposeAsync: that only closes the sending
-            // side, and the DartIo connection never reads (Kestrel does), so it would never see the end of the stream and
-            // a plain connection's place would be held forever.
+            // DartIo connection gives its place in the limits back. Destroy, not DisposeAsync: Kestrel read the socket,
+            // so the DartIo stream never saw its end, and closing only its sending side would hold the place for good.
             await connection.DisposeAsync().ConfigureAwait(false);
-            state.Socket.Destroy(); // the socket is closed already; this releases the DartIo side
+            state.Socket.Destroy();
             state.Dispose();
         }
     };

@@ -124,14 +124,19 @@ internal sealed class ConnectionSource
     /// <exception cref="NetworkException">The listening socket failed.</exception>
     public async ValueTask<SocketConnection?> AcceptAsync()
     {
-        await _accepting.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_stopping.IsCancellationRequested)
-            {
-                return null;
-            }
+            // Kestrel accepts again after every connection, also after stopping began; StopAsync keeps the turn
+            // from then on, so waiting for it without the token would never end (and with it Kestrel's stop).
+            await _accepting.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
 
+        try
+        {
             if (_connections is { } connections)
             {
                 return await connections.MoveNextAsync().ConfigureAwait(false) ? connections.Current : null;
@@ -161,7 +166,7 @@ internal sealed class ConnectionSource
     private async Task StopCoreAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _accepting.WaitAsync().ConfigureAwait(false); // the accept in progress has ended
+        await _accepting.WaitAsync().ConfigureAwait(false); // the accept in progress has ended; the turn is kept for good
         if (_connections is not null)
         {
             await _connections.DisposeAsync().ConfigureAwait(false); // ends the subscription, which closes the socket
