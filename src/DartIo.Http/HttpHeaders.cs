@@ -1,5 +1,5 @@
 using System.Collections;
-using DartIo.Internal;
+using DartIo.Http.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using DartIo.Internal;
-using DartIo.Internal.Hosting;
+using DartIo.Http.Internal;
+using DartIo.Http.Internal.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -125,7 +125,7 @@ public sealed class HttpRequest
     };
 
     /// <summary>The cookies of the <c>Cookie</c> headers. Mirrors Dart's <c>cookies</c>.</summary>
-    public IReadOnlyList<Cookie> Cookies => _cookies ??= Internal.Cookies.Parse(_request.Headers.Cookie);
+    public IReadOnlyList<Cookie> Cookies => _cookies ??= Http.Internal.Cookies.Parse(_request.Headers.Cookie);
 
     /// <summary>
     /// The client's certificate on a secure server that asked for one (<c>requestClientCertificate</c>); null

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
-using DartIo.Internal;
+using DartIo.Http.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -26,7 +26,7 @@ namespace DartIo;
 /// </para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The gzip stream is disposed when the response closes; a response has no other end of life.")]
-public sealed class HttpResponse
+public sealed partial class HttpResponse
 {
     private const int FlushThreshold = 32 * 1024;
 
@@ -42,13 +42,6 @@ public sealed class HttpResponse
     private long _unflushed;
     private bool _flushed;
     private Task _pendingFlush = Task.CompletedTask;
-    private Task? _closing;
-    private int _doneState; // 0 open, 2 finishing, 1 finished
-    private Exception? _failure;
-    private TaskCompletionSource? _doneSource;
-    private TaskCompletionSource? _respondedSource;
-    private int _watchingAbort;
-    private CancellationTokenRegistration _abortRegistration;
     private volatile bool _connectionGone;
 
     internal HttpResponse(HttpRequest request, IFeatureCollection features, HttpServer server)
@@ -153,43 +146,13 @@ public sealed class HttpResponse
     /// <summary>Cookies to send, each as a <c>Set-Cookie</c> header when the headers are sent. Mirrors Dart's <c>cookies</c>.</summary>
     public IList<Cookie> Cookies => _cookies ??= [];
 
-    /// <summary>
-    /// Completes when the response has been closed and handed to the connection; fails with
-    /// <see cref="HttpException"/> when the connection ended before that. Mirrors Dart's <c>done</c>.
-    /// </summary>
-    public Task Done
-    {
-        get
-        {
-            if (Volatile.Read(ref _doneState) == 1)
-            {
-                return _failure is null ? Task.CompletedTask : Task.FromException(_failure);
-            }
-
-            var source = Volatile.Read(ref _doneSource);
-            if (source is null)
-            {
-                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                source = Interlocked.CompareExchange(ref _doneSource, created, null) ?? created;
-                WatchAbort();
-            }
-
-            if (Volatile.Read(ref _doneState) == 1)
-            {
-                Propagate(source);
-            }
-
-            return source.Task;
-        }
-    }
 
     /// <summary>The endpoints of the connection. Mirrors Dart's <c>connectionInfo</c>.</summary>
     public HttpConnectionInfo? ConnectionInfo => _request.ConnectionInfo;
 
     /// <summary>True once the headers can no longer change: the body was written to, or the response was closed or sent.</summary>
-    internal bool HeadersSent => _writer is not null || _closing is not null || _response.HasStarted;
+    internal bool HeadersSent => _writer is not null || IsClosed || _response.HasStarted;
 
-    internal bool IsClosed => _closing is not null;
 
     internal HttpRequest Request => _request;
 
@@ -311,42 +274,6 @@ public sealed class HttpResponse
         return CloseAsync();
     }
 
-    /// <summary>
-    /// Ends the response: sends the headers if they were not sent, what is buffered, and the end of the body.
-    /// Idempotent. Mirrors Dart's <c>close</c>.
-    /// </summary>
-    /// <returns>A task that completes when the response has been handed to the connection (as <see cref="Done"/>).</returns>
-    public Task CloseAsync()
-    {
-        if (_closing is { } closing)
-        {
-            return closing;
-        }
-
-        Start();
-        if (ConnectionGone)
-        {
-            return _closing = CloseAborted();
-        }
-
-        if (!_flushed && _gzip is null && !_response.HasStarted && _response.Headers.ContentLength is null
-            && StatusCode is >= 200 and not 204 and not 304 && !HttpMethods.IsHead(_request.Method))
-        {
-            // (Not for HEAD: its answer stands for a GET's, whose length the handler did not say; 0 would be a lie.)
-            // Everything is still buffered: send it with its length, as Dart does, rather than chunked.
-            _response.Headers.ContentLength = _unflushed;
-        }
-
-        var ending = !_pendingFlush.IsCompleted || _gzip is not null ? CloseSlowAsync() : _body.CompleteAsync();
-        if (ending.IsCompletedSuccessfully)
-        {
-            Finish(null);
-            return _closing = Task.CompletedTask;
-        }
-
-        return _closing = AwaitCloseAsync(ending);
-    }
-
     /// <inheritdoc/>
     public override string ToString() => $"{StatusCode} {ReasonPhrase}";
 
@@ -394,35 +321,6 @@ public sealed class HttpResponse
     /// count the missing bytes against the Content-Length as an application error; logged once, at Debug. <see cref="Done"/>
     /// ends with the <see cref="HttpException"/> of a closed connection.
     /// </summary>
-    internal Task CloseAborted(string reason = "the connection was aborted")
-    {
-        _closing ??= Task.CompletedTask;
-        if (Volatile.Read(ref _doneState) == 0)
-        {
-            // Kestrel skips the Content-Length check of an aborted request; one it aborted itself (a reset stream, a
-            // closed connection) needs no second abort.
-            if (_request.Features.Get<IHttpRequestLifetimeFeature>() is { RequestAborted.IsCancellationRequested: false } lifetime)
-            {
-                lifetime.Abort();
-            }
-
-            _server.LogResponseAborted(_request, reason);
-            Abandon();
-        }
-
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Ends <see cref="Done"/> for a request whose connection went away before the response was closed.</summary>
-    internal void Abandon() => Finish(new HttpException(HttpMessages.ConnectionClosed));
-
-    /// <summary>For an upgrade: the response is taken over by the new protocol and counts as closed.</summary>
-    internal void MarkUpgraded()
-    {
-        _closing = Task.CompletedTask;
-        Finish(null);
-    }
-
     /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>
     private PipeWriter Start()
     {
@@ -437,7 +335,7 @@ public sealed class HttpResponse
             var values = new string[cookies.Count];
             for (var i = 0; i < values.Length; i++)
             {
-                values[i] = Internal.Cookies.Format(cookies[i]);
+                values[i] = Http.Internal.Cookies.Format(cookies[i]);
             }
 
             headers.SetCookie = values;
@@ -527,119 +425,6 @@ public sealed class HttpResponse
         _unflushed = 0;
         _flushed = true;
         Observe(await writer.FlushAsync().ConfigureAwait(false));
-    }
-
-    private async Task CloseSlowAsync()
-    {
-        await _pendingFlush.ConfigureAwait(false);
-        if (_gzip is { } gzip)
-        {
-            await _writer!.CompleteAsync().ConfigureAwait(false);
-            await gzip.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await _body.CompleteAsync().ConfigureAwait(false);
-    }
-
-    private async Task AwaitCloseAsync(Task ending)
-    {
-        try
-        {
-            await ending.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Finish(ex);
-            throw;
-        }
-
-        Finish(null);
-    }
-
-    /// <summary>
-    /// For the server's own wait in <c>await foreach</c> mode: completes (never fails) when the response is closed
-    /// or abandoned. A close resumes the waiting Kestrel request inline, on the closing thread, which saves a thread
-    /// hop per request; an abort resumes it on the thread pool, away from Kestrel's abort path.
-    /// </summary>
-    internal Task WhenResponded()
-    {
-        if (Volatile.Read(ref _doneState) == 1)
-        {
-            return Task.CompletedTask;
-        }
-
-        var source = new TaskCompletionSource();
-        Volatile.Write(ref _respondedSource, source);
-        WatchAbort();
-        Interlocked.MemoryBarrier(); // either this sees the finish, or the finish sees the source
-        if (Volatile.Read(ref _doneState) == 1)
-        {
-            source.TrySetResult();
-        }
-
-        return source.Task;
-    }
-
-    /// <summary>Once someone waits for the end of this response, tells them if the connection goes first.</summary>
-    private void WatchAbort()
-    {
-        if (Interlocked.Exchange(ref _watchingAbort, 1) == 0)
-        {
-            var aborted = _request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted ?? CancellationToken.None;
-            _abortRegistration = aborted.UnsafeRegister(static state => ((HttpResponse)state!).Abandon(), this);
-        }
-    }
-
-    private void Finish(Exception? error)
-    {
-        if (Interlocked.CompareExchange(ref _doneState, 2, 0) != 0)
-        {
-            return;
-        }
-
-        _failure = error;
-        Interlocked.Exchange(ref _doneState, 1); // a full fence: either a waiter sees 1, or this sees its source
-        if (Volatile.Read(ref _watchingAbort) != 0)
-        {
-            _abortRegistration.Unregister(); // best effort: a late callback finds the response finished and does nothing
-        }
-
-        if (Volatile.Read(ref _doneSource) is { } source)
-        {
-            Propagate(source);
-        }
-
-        if (Volatile.Read(ref _respondedSource) is { } responded)
-        {
-            if (error is null)
-            {
-                responded.TrySetResult();
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static state => state.TrySetResult(), responded, preferLocal: false);
-            }
-        }
-    }
-
-    private void Propagate(TaskCompletionSource source)
-    {
-        if (_failure is { } failure)
-        {
-            source.TrySetException(failure);
-        }
-        else
-        {
-            source.TrySetResult();
-        }
-    }
-
-    private void ThrowIfClosed()
-    {
-        if (_closing is not null)
-        {
-            throw new InvalidOperationException(HttpMessages.ResponseClosed);
-        }
     }
 
     private void ThrowIfHeadersSent()

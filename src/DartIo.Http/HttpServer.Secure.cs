@@ -1,12 +1,10 @@
-using System.Net.Security;
-using DartIo.Internal;
-using Microsoft.AspNetCore.Hosting;
+using System.Runtime.CompilerServices;
+using DartIo.Http.Internal.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace DartIo;
 
-/// <content>HTTPS: Kestrel's own TLS middleware, with the identity and trust of a <see cref="SecurityContext"/>.</content>
+/// <content>HTTPS: a <see cref="SecureServerSocket"/> does the handshakes (DartIo's one TLS policy); Kestrel serves the decrypted connections.</content>
 public sealed partial class HttpServer
 {
     /// <summary>What the server offers in ALPN: HTTP/2 first, then HTTP/1.1.</summary>
@@ -41,9 +39,9 @@ public sealed partial class HttpServer
     public static Task<HttpServer> BindSecureAsync(string address, int port, SecurityContext context, int backlog = 0,
         bool v6Only = false, bool requestClientCertificate = false, bool shared = false, CancellationToken cancellationToken = default)
     {
-        BindArguments.Validate(address, port, backlog);
         ArgumentNullException.ThrowIfNull(context);
-        return BindSecureCoreAsync(address, null, port, () => context, backlog, v6Only, requestClientCertificate, shared, cancellationToken);
+        return BindSecureCoreAsync(SecureServerSocket.BindAsync(address, port, context, backlog, v6Only, requestClientCertificate,
+            supportedProtocols: s_alpn, shared: shared, cancellationToken: cancellationToken)); // validates first
     }
 
     /// <summary>Binds an HTTPS server to an address, with the identity of a <see cref="SecurityContext"/>. Mirrors Dart's <c>HttpServer.bindSecure</c>.</summary>
@@ -51,9 +49,9 @@ public sealed partial class HttpServer
     public static Task<HttpServer> BindSecureAsync(InternetAddress address, int port, SecurityContext context, int backlog = 0,
         bool v6Only = false, bool requestClientCertificate = false, bool shared = false, CancellationToken cancellationToken = default)
     {
-        BindArguments.Validate(address, port, backlog);
         ArgumentNullException.ThrowIfNull(context);
-        return BindSecureCoreAsync(null, address, port, () => context, backlog, v6Only, requestClientCertificate, shared, cancellationToken);
+        return BindSecureCoreAsync(SecureServerSocket.BindAsync(address, port, context, backlog, v6Only, requestClientCertificate,
+            supportedProtocols: s_alpn, shared: shared, cancellationToken: cancellationToken)); // validates first
     }
 
     /// <summary>
@@ -81,10 +79,9 @@ public sealed partial class HttpServer
     public static Task<HttpServer> BindSecureAsync(string address, int port, string certificateName, int backlog = 0,
         bool v6Only = false, bool requestClientCertificate = false, bool shared = false, CancellationToken cancellationToken = default)
     {
-        BindArguments.Validate(address, port, backlog);
         ArgumentNullException.ThrowIfNull(certificateName);
-        return BindSecureCoreAsync(address, null, port, () => SecurityContext.FromCertificateDatabase(CertificateDatabase.Default, certificateName),
-            backlog, v6Only, requestClientCertificate, shared, cancellationToken);
+        return BindSecureCoreAsync(SecureServerSocket.BindAsync(address, port, certificateName, backlog, v6Only, requestClientCertificate,
+            supportedProtocols: s_alpn, shared: shared, cancellationToken: cancellationToken)); // validates first
     }
 
     /// <summary>
@@ -95,32 +92,35 @@ public sealed partial class HttpServer
     public static Task<HttpServer> BindSecureAsync(InternetAddress address, int port, string certificateName, int backlog = 0,
         bool v6Only = false, bool requestClientCertificate = false, bool shared = false, CancellationToken cancellationToken = default)
     {
-        BindArguments.Validate(address, port, backlog);
         ArgumentNullException.ThrowIfNull(certificateName);
-        return BindSecureCoreAsync(null, address, port, () => SecurityContext.FromCertificateDatabase(CertificateDatabase.Default, certificateName),
-            backlog, v6Only, requestClientCertificate, shared, cancellationToken);
+        return BindSecureCoreAsync(SecureServerSocket.BindAsync(address, port, certificateName, backlog, v6Only, requestClientCertificate,
+            supportedProtocols: s_alpn, shared: shared, cancellationToken: cancellationToken)); // validates first
     }
 
-    private static async Task<HttpServer> BindSecureCoreAsync(string? host, InternetAddress? address, int port, Func<SecurityContext> context,
-        int backlog, bool v6Only, bool requestClientCertificate, bool shared, CancellationToken cancellationToken)
+    private static async Task<HttpServer> BindSecureCoreAsync(Task<SecureServerSocket> binding)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        await Task.Yield(); // the certificate lookup reads files: never on the caller's stack
-        var securityContext = context();
-        _ = securityContext.ServerIdentity; // an incomplete identity fails the bind before anything is bound
-        address ??= await BindArguments.ResolveAsync(host!, cancellationToken).ConfigureAwait(false);
-        return await StartAsync(address, port, backlog, v6Only, shared, UseTls(securityContext, requestClientCertificate), cancellationToken)
-            .ConfigureAwait(false);
+        var socket = await binding.ConfigureAwait(false);
+        return await StartAsync(ConnectionSource.Secure(socket)).ConfigureAwait(false);
     }
 
-    /// <summary>Kestrel's HTTPS middleware, taking fresh options from the context for every handshake.</summary>
-    private static Action<ListenOptions> UseTls(SecurityContext context, bool requestClientCertificate) => listen =>
+    /// <summary>
+    /// HTTP/1.1 and HTTP/2 by ALPN on connections whose handshake the <see cref="SecureServerSocket"/> did. Kestrel
+    /// enables HTTP/2 only on endpoints it believes secure (its <c>IsTls</c>, set by its own <c>UseHttps</c>); without
+    /// that flag a later Kestrel serves HTTP/1.1 only, which the HTTP/2 tests would show.
+    /// </summary>
+    private static void UseOwnTls(ListenOptions listen)
     {
         listen.Protocols = HttpProtocols.Http1AndHttp2;
-        listen.UseHttps(new TlsHandshakeCallbackOptions
+        try
         {
-            OnConnection = _ => new ValueTask<SslServerAuthenticationOptions>(
-                context.CreateServerOptions(requestClientCertificate, requireClientCertificate: false, s_alpn)),
-        });
-    };
+            SetIsTls(listen, true);
+        }
+        catch (MissingMethodException)
+        {
+            // Not this Kestrel: HTTP/1.1 only.
+        }
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_IsTls")]
+    private static extern void SetIsTls(ListenOptions options, bool value);
 }

@@ -1,8 +1,9 @@
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using DartIo.Internal;
-using DartIo.Internal.Hosting;
+using DartIo.Http.Internal;
+using DartIo.Http.Internal.Hosting;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -41,8 +42,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// <summary>Kestrel's heartbeat: it checks timeouts once a second, after a grace of one more second.</summary>
     private static readonly TimeSpan s_kestrelTick = TimeSpan.FromSeconds(1);
 
-    private readonly ServerSocket _socket;
-    private readonly bool _ownsSocket;
+    private readonly ConnectionSource _source;
     private readonly bool _secure;
     private readonly KestrelServerOptions _options;
     private readonly KestrelServer _kestrel;
@@ -67,11 +67,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     private int? _minResponseDataRate = DefaultMinResponseDataRate;
     private TimeSpan _rateGracePeriod = s_defaultRateGracePeriod;
 
-    private HttpServer(ServerSocket socket, bool ownsSocket, Action<ListenOptions>? useTls)
+    private HttpServer(ConnectionSource source)
     {
-        _socket = socket;
-        _ownsSocket = ownsSocket;
-        _secure = useTls is not null;
+        _source = source;
+        _secure = source.IsSecure;
         var loggerFactory = DartIoLogging.LoggerFactory;
         _logger = loggerFactory.CreateLogger(HttpLog.Category);
         var kestrelLogs = new KestrelLoggerFactory(loggerFactory); // what a client makes Kestrel say is Debug (SPEC 12)
@@ -94,7 +93,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         };
         _options.Limits.KeepAliveTimeout = KeepAliveFor(s_defaultIdleTimeout);
         _options.Limits.MinResponseDataRate = MinDataRateFor(DefaultMinResponseDataRate, s_defaultRateGracePeriod);
-        var endPoint = new ServerSocketEndPoint(socket, ownsSocket)
+        var endPoint = new ServerSocketEndPoint(source)
         {
             Subscribed = _subscribed.Task,
             Unbound = () => _unbound.TrySetResult(),
@@ -103,7 +102,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         _options.Listen(endPoint, listen =>
         {
             listen.Use(TrackConnections);
-            useTls?.Invoke(listen);
+            if (_secure)
+            {
+                UseOwnTls(listen);
+            }
         });
 
         _kestrel = new KestrelServer(Options.Create(_options), new ServerSocketListenerFactory(kestrelLogs, services.MemoryPools), kestrelLogs);
@@ -112,11 +114,40 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
     /// <summary>The port the server listens on. Mirrors Dart's <c>port</c>.</summary>
     /// <exception cref="HttpException">The server is closed.</exception>
-    public int Port => _closed ? throw new HttpException(HttpMessages.NotBound) : _socket.Port;
+    public int Port => _closed ? throw new HttpException(HttpMessages.NotBound) : _source.Port;
 
     /// <summary>The address the server listens on; its host is the bind's string, if one was given. Mirrors Dart's <c>address</c>.</summary>
     /// <exception cref="HttpException">The server is closed.</exception>
-    public InternetAddress Address => _closed ? throw new HttpException(HttpMessages.NotBound) : _socket.Address;
+    public InternetAddress Address => _closed ? throw new HttpException(HttpMessages.NotBound) : _source.Address;
+
+    /// <inheritdoc cref="ServerSocket.MaxConnections"/>
+    /// <remarks>Counts connections, not requests: an HTTP/1.1 keep-alive or HTTP/2 connection counts once while it is open.</remarks>
+    public int MaxConnections
+    {
+        get => _source.MaxConnections;
+        set => _source.MaxConnections = value;
+    }
+
+    /// <inheritdoc cref="ServerSocket.MaxConnectionsPerAddress"/>
+    public int MaxConnectionsPerAddress
+    {
+        get => _source.MaxConnectionsPerAddress;
+        set => _source.MaxConnectionsPerAddress = value;
+    }
+
+    /// <inheritdoc cref="ServerSocket.ProxyProtocol"/>
+    /// <remarks>
+    /// With a header, <see cref="HttpRequest.ConnectionInfo"/> names the client behind the proxy and carries the header.
+    /// On an HTTPS server the header comes before the TLS ClientHello.
+    /// </remarks>
+    public ProxyProtocolMode ProxyProtocol
+    {
+        get => _source.ProxyProtocol;
+        set => _source.ProxyProtocol = value;
+    }
+
+    /// <inheritdoc cref="ServerSocket.TrustedProxies"/>
+    public IList<System.Net.IPNetwork> TrustedProxies => _source.TrustedProxies;
 
     /// <summary>
     /// The <c>Server</c> header of every response; null (the default) sends none. Mirrors Dart's <c>serverHeader</c>.
@@ -232,7 +263,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// <exception cref="HttpException">The server is closed.</exception>
     public bool InlineCompletions
     {
-        get => _socket.InlineCompletions;
+        get => _source.InlineCompletions;
         set
         {
             if (_closed)
@@ -240,7 +271,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
                 throw new HttpException(HttpMessages.NotBound);
             }
 
-            _socket.InlineCompletions = value;
+            _source.InlineCompletions = value;
         }
     }
 
@@ -274,11 +305,8 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is outside 0-65535 or <paramref name="backlog"/> is negative.</exception>
     /// <exception cref="NetworkException">(From the task.) The lookup or the bind failed, or the flags conflict with a shared bind.</exception>
     public static Task<HttpServer> BindAsync(string address, int port, int backlog = 0, bool v6Only = false,
-        bool shared = false, CancellationToken cancellationToken = default)
-    {
-        BindArguments.Validate(address, port, backlog);
-        return BindCoreAsync(address, port, backlog, v6Only, shared, null, cancellationToken);
-    }
+        bool shared = false, CancellationToken cancellationToken = default) =>
+        BindCoreAsync(ServerSocket.BindAsync(address, port, backlog, v6Only, shared, cancellationToken)); // validates first
 
     /// <summary>Binds an HTTP server to an address. Mirrors Dart's <c>HttpServer.bind</c>.</summary>
     /// <remarks>
@@ -287,11 +315,8 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// </remarks>
     /// <inheritdoc cref="BindAsync(string, int, int, bool, bool, CancellationToken)"/>
     public static Task<HttpServer> BindAsync(InternetAddress address, int port, int backlog = 0, bool v6Only = false,
-        bool shared = false, CancellationToken cancellationToken = default)
-    {
-        BindArguments.Validate(address, port, backlog);
-        return StartAsync(address, port, backlog, v6Only, shared, null, cancellationToken);
-    }
+        bool shared = false, CancellationToken cancellationToken = default) =>
+        BindCoreAsync(ServerSocket.BindAsync(address, port, backlog, v6Only, shared, cancellationToken)); // validates first
 
     /// <summary>
     /// Serves HTTP on a server socket that is already bound. Closing the HTTP server leaves the socket open.
@@ -303,7 +328,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     public static HttpServer ListenOn(ServerSocket serverSocket)
     {
         ArgumentNullException.ThrowIfNull(serverSocket);
-        var server = new HttpServer(serverSocket, ownsSocket: false, useTls: null);
+        var server = new HttpServer(ConnectionSource.Plain(serverSocket, ownsSocket: false));
         if (server._started.IsFaulted)
         {
             server._started.GetAwaiter().GetResult(); // Kestrel's start on our transport is synchronous; surface its failure
@@ -478,7 +503,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// <summary>Answers 503 (and closes the connection) to a request that no subscriber will see.</summary>
     private Task RefuseAsync(HttpRequest request)
     {
-        HttpLog.RequestAfterClose(_logger, _socket.Address.Host, _socket.Port);
+        HttpLog.RequestAfterClose(_logger, _source.Address.Host, _source.Port);
         if (request.Response.TryReset(StatusCodes.Status503ServiceUnavailable))
         {
             request.Response.PersistentConnection = false;
@@ -585,9 +610,15 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         // connections in strict turn even when they arrive in a burst; with only Kestrel's one pending accept,
         // a burst went to whichever server's accept loop ran first (bench case 7: 4 sharers, max/min 22).
         // A socket given to ListenOn stays the caller's: it may serve another server after this one closes.
-        if (_ownsSocket)
+        // Either way the accepting settings are fixed now; a conflict on a shared socket throws here.
+        try
         {
-            _socket.Subscribe();
+            _source.Start();
+        }
+        catch (InvalidOperationException)
+        {
+            Volatile.Write(ref _subscriptions, 0);
+            throw;
         }
     }
 
@@ -627,6 +658,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     {
         var state = new ConnectionState(connection);
         connection.Features.Set(state);
+        connection.Features.Set<IConnectionLifetimeNotificationFeature>(state); // Kestrel's close requests pass through it
         lock (_gate)
         {
             _connections.Add(state);
@@ -642,12 +674,18 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
             {
                 _connections.Remove(state);
             }
+
+            // Kestrel's disposal sends what is left and closes the socket (it runs again after us, harmlessly); then the
+            // DartIo connection gives its place in the limits back.
+            await connection.DisposeAsync().ConfigureAwait(false);
+            await state.Socket.DisposeAsync().ConfigureAwait(false);
+            state.Dispose();
         }
     };
 
     private void OnListenerFaulted(NetworkException fault)
     {
-        HttpLog.ListenerFaulted(_logger, _socket.Address.Host, _socket.Port, fault);
+        HttpLog.ListenerFaulted(_logger, _source.Address.Host, _source.Port, fault);
         lock (_gate)
         {
             _fault = fault;
@@ -671,7 +709,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         // Unbinding comes first in Kestrel's stop; the rest of it (waiting for the connections) runs on, and ends Done.
         var stopping = StopKestrelAsync();
         await Task.WhenAny(_unbound.Task, stopping).ConfigureAwait(false);
-        HttpLog.Closed(_logger, _socket.Address.Host, _socket.Port, _force.IsCancellationRequested);
+        HttpLog.Closed(_logger, _source.Address.Host, _source.Port, _force.IsCancellationRequested);
     }
 
     private async Task StopKestrelAsync()
@@ -682,7 +720,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            HttpLog.StopFailed(_logger, _socket.Address.Host, _socket.Port, ex);
+            HttpLog.StopFailed(_logger, _source.Address.Host, _source.Port, ex);
         }
         finally
         {
@@ -711,33 +749,30 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     private static MinDataRate? MinDataRateFor(int? bytesPerSecond, TimeSpan gracePeriod) =>
         bytesPerSecond is { } rate ? new MinDataRate(rate, gracePeriod) : null;
 
-    private void LogBound() => HttpLog.Bound(_logger, _secure ? "https" : "http", _socket.Address.Host, _socket.Port);
+    private void LogBound() => HttpLog.Bound(_logger, _secure ? "https" : "http", _source.Address.Host, _source.Port);
 
-    private static async Task<HttpServer> BindCoreAsync(string address, int port, int backlog, bool v6Only, bool shared,
-        Action<ListenOptions>? useTls, CancellationToken cancellationToken)
+    /// <summary>Starts Kestrel on a DartIo server that is already bound; on failure the server is closed.</summary>
+    private static async Task<HttpServer> StartAsync(ConnectionSource source)
     {
-        var resolved = await BindArguments.ResolveAsync(address, cancellationToken).ConfigureAwait(false);
-        return await StartAsync(resolved, port, backlog, v6Only, shared, useTls, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<HttpServer> StartAsync(InternetAddress address, int port, int backlog, bool v6Only, bool shared,
-        Action<ListenOptions>? useTls, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        var socket = ServerSocket.Bind(address, port, backlog, v6Only, shared);
         HttpServer server;
         try
         {
-            server = new HttpServer(socket, ownsSocket: true, useTls);
+            server = new HttpServer(source);
             await server._started.ConfigureAwait(false);
         }
         catch
         {
-            await socket.CloseAsync().ConfigureAwait(false);
+            await source.StopAsync().ConfigureAwait(false);
             throw;
         }
 
         server.LogBound();
         return server;
+    }
+
+    private static async Task<HttpServer> BindCoreAsync(Task<ServerSocket> binding)
+    {
+        var socket = await binding.ConfigureAwait(false);
+        return await StartAsync(ConnectionSource.Plain(socket, ownsSocket: true)).ConfigureAwait(false);
     }
 }

@@ -1,8 +1,8 @@
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
-using DartIo.Internal;
-using DartIo.Internal.WebSockets;
+using DartIo.Http.Internal;
+using DartIo.Http.Internal.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;

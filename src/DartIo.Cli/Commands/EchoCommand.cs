@@ -13,6 +13,8 @@ internal static class EchoCommand
     public const string Usage = """
         usage: dartio echo [--address A] [--port N] [--backlog N] [--v6-only] [--workers N]
                            [--tls NAME [--db DIR] [--client-cert request|require] [--alpn P1,P2]]
+                           [--proxy-protocol required|optional [--trusted-proxy CIDR]...]
+                           [--max-connections N] [--max-connections-per-address N]
 
         Echoes every byte back on each connection, over TCP, or TLS with --tls.
           --address A      the address or host name to bind (default: localhost)
@@ -24,7 +26,7 @@ internal static class EchoCommand
           --db DIR         the certificate database folder (default: $DARTIO_CERTDB, else ~/.local/share/dartio/certdb)
           --client-cert    request or require a client certificate
           --alpn P1,P2     the ALPN protocols to offer, most preferred first
-        """;
+        """ + AcceptOptions.Usage;
 
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
@@ -35,8 +37,10 @@ internal static class EchoCommand
         var port = reader.Int("--port", 7000, 0, 65535);
         var backlog = reader.Int("--backlog", 0, 0, int.MaxValue);
         var v6Only = reader.Flag("--v6-only");
-        var workers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
+        var requestedWorkers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
         var tls = TlsOptions.Read(reader);
+        var accepting = AcceptOptions.Read(reader);
+        var workers = accepting.Workers(requestedWorkers);
         reader.Finish();
 
         var logger = host.LoggerFactory.CreateLogger("dartio.echo");
@@ -47,15 +51,18 @@ internal static class EchoCommand
             var context = tls?.CreateContext(); // the certificate is looked up before anything is bound
             async Task<int> BindOneAsync(int onPort, bool shared)
             {
+                var index = servers.Count;
                 if (context is null)
                 {
                     var server = await ServerSocket.BindAsync(address, onPort, backlog, v6Only, shared, host.Stopping).ConfigureAwait(false);
+                    accepting.ApplyTo(server, index, workers);
                     servers.Add(server);
                     closers.Add(server.CloseAsync);
                     return server.Port;
                 }
 
                 var secure = await tls!.BindAsync(address, onPort, context, backlog, v6Only, shared, host.Stopping).ConfigureAwait(false);
+                accepting.ApplyTo(secure, index, workers);
                 servers.Add(secure);
                 closers.Add(secure.CloseAsync);
                 return secure.Port;

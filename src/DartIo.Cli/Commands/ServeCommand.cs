@@ -12,6 +12,8 @@ internal static class ServeCommand
     public const string Usage = """
         usage: dartio serve [DIR] [--address A] [--port N] [--v6-only] [--workers N]
                             [--tls NAME [--db DIR] [--client-cert request|require]] [--gzip] [--no-listing] [--dotfiles]
+                            [--proxy-protocol required|optional [--trusted-proxy CIDR]...]
+                            [--max-connections N] [--max-connections-per-address N]
 
         Serves the files under DIR (default: the current folder) over HTTP/1.1, and HTTP/2 with --tls.
           --address A      the address or host name to bind (default: localhost)
@@ -24,7 +26,7 @@ internal static class ServeCommand
           --gzip           send text, JSON, XML, SVG and wasm gzipped to clients that accept it
           --no-listing     answer 403 for folders without index.html instead of listing them
           --dotfiles       serve and list names starting with '.' (by default they are hidden: 404; /.well-known is served)
-        """;
+        """ + AcceptOptions.Usage;
 
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(10);
 
@@ -34,8 +36,10 @@ internal static class ServeCommand
         var address = reader.Option("--address", "localhost");
         var port = reader.Int("--port", 8080, 0, 65535);
         var v6Only = reader.Flag("--v6-only");
-        var workers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
+        var requestedWorkers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
         var tls = TlsOptions.Read(reader);
+        var accepting = AcceptOptions.Read(reader);
+        var workers = accepting.Workers(requestedWorkers);
         var gzip = reader.Flag("--gzip");
         var listing = !reader.Flag("--no-listing");
         var dotfiles = reader.Flag("--dotfiles");
@@ -71,9 +75,11 @@ internal static class ServeCommand
 
             await Console.Out.WriteLineAsync($"{(context is null ? "http" : "https")}://{Urls.HostText(address)}:{servers[0].Port}/").ConfigureAwait(false);
             await Console.Out.FlushAsync().ConfigureAwait(false);
-            foreach (var server in servers)
+            for (var i = 0; i < servers.Count; i++)
             {
+                var server = servers[i];
                 server.AutoCompress = gzip;
+                accepting.ApplyTo(server, i, servers.Count);
                 server.Listen(handler.HandleAsync);
             }
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>Every log message of the HTTP library, source-generated, with stable event ids 200-299.</summary>
 internal static partial class HttpLog

@@ -1,4 +1,4 @@
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>Every user-facing error text of the HTTP library, in one place. Texts that Dart has are Dart's.</summary>
 internal static class HttpMessages

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using DartIo.Internal.Listening;
 
 namespace DartIo.Internal;
 
@@ -18,11 +19,15 @@ internal sealed class ConnectionStream : NetworkStream
     private const int BothSides = ReadSide | WriteSide;
 
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly AcceptedConnection? _accepted;
     private int _closedSides;
 
-    public ConnectionStream(Socket socket)
+    /// <param name="socket">The connection's socket; the stream owns it.</param>
+    /// <param name="accepted">For an accepted connection, its place in the server's limits: given back when the socket is released.</param>
+    public ConnectionStream(Socket socket, AcceptedConnection? accepted = null)
         : base(socket, ownsSocket: true)
     {
+        _accepted = accepted;
     }
 
     /// <summary>Completes when both directions are closed and the socket is released.</summary>
@@ -124,6 +129,7 @@ internal sealed class ConnectionStream : NetworkStream
         if (disposing)
         {
             Interlocked.Exchange(ref _closedSides, BothSides);
+            _accepted?.Release();
             _done.TrySetResult();
         }
     }

@@ -32,6 +32,21 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Debug, "Accepted a connection from {Remote} on {Host}:{Port}", EventName = "Accepted")]
     public static partial void Accepted(ILogger logger, string remote, string host, int port);
 
+    [LoggerMessage(8, LogLevel.Debug, "Closed a connection from {Remote} on {Host}:{Port}: its address has {Limit} connections open already (MaxConnectionsPerAddress)", EventName = "PerAddressLimitReached")]
+    public static partial void PerAddressLimitReached(ILogger logger, string remote, string host, int port, int limit);
+
+    [LoggerMessage(9, LogLevel.Debug, "A connection from {Remote} on {Host}:{Port} failed in its admission ({Reason}); it is dropped and accepting goes on", EventName = "AdmissionFailed")]
+    public static partial void AdmissionFailed(ILogger logger, string remote, string host, int port, string reason);
+
+    [LoggerMessage(20, LogLevel.Debug, "Read a PROXY protocol header from {Remote} on {Host}:{Port}: {Header}", EventName = "ProxyHeaderRead")]
+    public static partial void ProxyHeaderRead(ILogger logger, string remote, string host, int port, string header);
+
+    [LoggerMessage(21, LogLevel.Debug, "Closed the connection from {Remote} on {Host}:{Port} at the PROXY protocol header: {Reason}", EventName = "ProxyHeaderRejected")]
+    public static partial void ProxyHeaderRejected(ILogger logger, string remote, string host, int port, string reason);
+
+    [LoggerMessage(22, LogLevel.Debug, "The connection from {Remote} on {Host}:{Port} is not from a trusted proxy: any PROXY protocol header it sends is passed on as its own bytes", EventName = "ProxyPeerUntrusted")]
+    public static partial void ProxyPeerUntrusted(ILogger logger, string remote, string host, int port);
+
     public const string TlsCategory = "DartIo.Tls";
 
     [LoggerMessage(100, LogLevel.Debug, "TLS handshake with {Remote} on {Host}:{Port} failed ({Reason}); the connection is dropped and accepting goes on", EventName = "HandshakeFailed")]

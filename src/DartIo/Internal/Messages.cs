@@ -19,6 +19,12 @@ internal static class Messages
 
     public const string AlreadySubscribed = "The server has already been listened to: a server is a single-subscription stream.";
 
+    public const string SettingsFixed =
+        "The server has started accepting: set MaxConnections, MaxConnectionsPerAddress, ProxyProtocol and TrustedProxies before the first accept, enumeration or Listen.";
+
+    public static string SharedSettingsConflict(string host, int port, string conflict) =>
+        $"The shared socket on {host}:{port} already has other accepting settings ({conflict}): every server on one socket must agree on MaxConnectionsPerAddress, ProxyProtocol and TrustedProxies.";
+
     public static string FailedHostLookup(string host) => $"Failed host lookup: '{host}'";
 
     public static string PortOutOfRange(int port) => $"The port must be between 0 and 65535, not {port}.";
@@ -45,6 +51,8 @@ internal static class Messages
     public const string NotADistinguishedName = "the name contains CN= but is not a distinguished name (TYPE=value, separated by commas)";
 
     public const string HandshakeTimedOut = "the handshake timed out";
+
+    public const string ServerClosed = "the server closed";
 
     public static string CertificateObjectSource(string subject) => $"the certificate '{subject}'";
 
@@ -124,4 +132,51 @@ internal static class Messages
     // TLS: connections.
 
     public static string HandshakeErrorInClient(string host, int port) => $"Handshake error in client connecting to {host}:{port}";
+
+    // The PROXY protocol (HAProxy's specification): why a header was refused. The peer's bytes are never quoted.
+
+    public const string ProxyNotAHeader = "the connection does not begin with a PROXY protocol header";
+
+    public const string ProxyPeerUntrusted = "PROXY protocol headers are required, and the peer is not in TrustedProxies";
+
+    public const string ProxyEndedEarly = "the connection ended before the PROXY protocol header was complete";
+
+    public const string ProxyV1BadSignature = "\"PROXY\" is not followed by a space";
+
+    public const string ProxyV1TooLong = "the PROXY v1 line has no CRLF within 107 bytes";
+
+    public const string ProxyV1BareCrOrLf = "the PROXY v1 line has a CR or LF that is not part of its closing CRLF";
+
+    public const string ProxyV1UnknownProtocol = "the PROXY v1 line's protocol is not TCP4, TCP6 or UNKNOWN";
+
+    public const string ProxyV1EmptyField = "the PROXY v1 line has an empty field (two spaces in a row, or a space at an end)";
+
+    public const string ProxyV1MissingFields = "the PROXY v1 line ends before its two addresses and two ports";
+
+    public const string ProxyV1ExtraField = "the PROXY v1 line has more than two addresses and two ports";
+
+    public static string ProxyV1BadAddress(string which, string family) =>
+        $"the PROXY v1 line's {which} address is not an {family} address";
+
+    public static string ProxyV1BadPort(string which) =>
+        $"the PROXY v1 line's {which} port is not a number 0-65535 without leading zeros";
+
+    public static string ProxyV2BadVersion(int version) => $"the PROXY v2 header has version {version}, not 2";
+
+    public static string ProxyV2BadCommand(int command) => $"the PROXY v2 header's command is {command}, neither LOCAL (0) nor PROXY (1)";
+
+    public static string ProxyV2BadFamily(int family) => $"the PROXY v2 header's address family is {family}, not UNSPEC, INET, INET6 or UNIX (0-3)";
+
+    public static string ProxyV2BadTransport(int transport) => $"the PROXY v2 header's transport is {transport}, not UNSPEC, STREAM or DGRAM (0-2)";
+
+    public static string ProxyV2Oversized(int length, int limit) => $"the PROXY v2 header is oversized: {length} bytes, more than the {limit} accepted";
+
+    public static string ProxyV2AddressesPastEnd(int needed, int length) =>
+        $"the PROXY v2 header's addresses need {needed} bytes but its length field gives {length}";
+
+    public const string ProxyV2TlvPastEnd = "a TLV of the PROXY v2 header runs past the header's end";
+
+    public const string ProxyV2ChecksumLength = "the PROXY v2 header's CRC32C TLV is not 4 bytes long";
+
+    public const string ProxyV2ChecksumMismatch = "the PROXY v2 header's CRC32C checksum does not match the header";
 }

@@ -1,7 +1,7 @@
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using DartIo.Internal;
 using DartIo.Internal.Listening;
+using DartIo.Internal.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace DartIo;
@@ -18,15 +18,23 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
 {
     private readonly ListeningSocket.Sharer _sharer;
     private readonly ILogger _logger;
+    private readonly TlsHandshake? _tls;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _admissionTimeout;
+    private readonly ServerSettings _settings = new();
     private readonly Lock _gate = new();
+    private AcceptPipeline? _pipeline;
     private Task? _closing;
     private int _subscribed;
     private volatile bool _inlineCompletions;
 
-    private ServerSocket(ListeningSocket.Sharer sharer, ILogger logger)
+    private ServerSocket(ListeningSocket.Sharer sharer, ILogger logger, TlsHandshake? tls, TimeProvider time, TimeSpan admissionTimeout)
     {
         _sharer = sharer;
         _logger = logger;
+        _tls = tls;
+        _time = time;
+        _admissionTimeout = admissionTimeout;
     }
 
     /// <summary>The port this server listens on; 0 for a Unix-domain socket. Still answers after close.</summary>
@@ -34,6 +42,55 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
 
     /// <summary>The address this server is bound to; its <see cref="InternetAddress.Host"/> is the bind's string, if one was given.</summary>
     public InternetAddress Address => _sharer.Address;
+
+    /// <summary>
+    /// How many connections of this server may be open at once; 0 (the default) for no limit. While that many are
+    /// open, nothing more is accepted for this server: new connections wait in the OS backlog (or go to another
+    /// server sharing the socket), as Go's <c>LimitListener</c>. A connection counts from its accept until it is closed
+    /// or destroyed.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Negative.</exception>
+    /// <exception cref="InvalidOperationException">(Set.) The server has started accepting (an accept, an enumeration, an HTTP <c>Listen</c>).</exception>
+    public int MaxConnections
+    {
+        get => _settings.MaxConnections;
+        set => _settings.MaxConnections = value;
+    }
+
+    /// <summary>
+    /// How many connections one client address may have open at once; 0 (the default) for no limit. A connection
+    /// from an address at its limit is closed at once, before any TLS work, and logged at Debug. Behind the PROXY
+    /// protocol the address is the client's the header names. It belongs to the OS socket: every server sharing it
+    /// must agree.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Negative.</exception>
+    /// <exception cref="InvalidOperationException">(Set.) The server has started accepting. (At the first accept.) Another server on the shared socket set another value.</exception>
+    public int MaxConnectionsPerAddress
+    {
+        get => _settings.MaxConnectionsPerAddress;
+        set => _settings.MaxConnectionsPerAddress = value;
+    }
+
+    /// <summary>
+    /// Whether connections begin with a PROXY protocol header (HAProxy's v1 or v2), read before anything else: with
+    /// <see cref="ProxyProtocolMode.Required"/> a connection without a valid header within 10 s, or from a peer outside
+    /// <see cref="TrustedProxies"/>, is closed; with <see cref="ProxyProtocolMode.Optional"/> a header is read when
+    /// the connection starts with one and its peer is trusted. <see cref="ProxyProtocolMode.None"/> (the default)
+    /// reads none. It belongs to the OS socket: every server sharing it must agree.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Not a <see cref="ProxyProtocolMode"/>.</exception>
+    /// <exception cref="InvalidOperationException">(Set.) The server has started accepting. (At the first accept.) Another server on the shared socket set another value.</exception>
+    public ProxyProtocolMode ProxyProtocol
+    {
+        get => _settings.ProxyProtocol;
+        set => _settings.ProxyProtocol = value;
+    }
+
+    /// <summary>
+    /// The peers whose PROXY header is believed (the load balancers' addresses); empty (the default): every peer.
+    /// Changes are refused once the server accepts. It belongs to the OS socket: every server sharing it must agree.
+    /// </summary>
+    public IList<System.Net.IPNetwork> TrustedProxies => _settings.TrustedProxies;
 
     /// <summary>
     /// True to run the connections accepted from now on the way Dart's and Node's single event loop does: their
@@ -134,11 +191,13 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
         }
     }
 
-    /// <summary>Binds synchronously, for the other DartIo servers built on this one.</summary>
-    internal static ServerSocket Bind(InternetAddress address, int port, int backlog, bool v6Only, bool shared)
+    /// <summary>Binds synchronously; a <paramref name="tls"/> stage makes it the core of a <see cref="SecureServerSocket"/>.</summary>
+    internal static ServerSocket Bind(InternetAddress address, int port, int backlog, bool v6Only, bool shared,
+        TlsHandshake? tls = null, TimeProvider? time = null, TimeSpan? admissionTimeout = null)
     {
         var logger = DartIoLogging.CreateLogger(Log.SocketsCategory);
-        return new ServerSocket(ListenerRegistry.Bind(address, port, backlog, v6Only, shared, logger), logger);
+        return new ServerSocket(ListenerRegistry.Bind(address, port, backlog, v6Only, shared, logger), logger, tls,
+            time ?? TimeProvider.System, admissionTimeout ?? Admission.DefaultTimeout);
     }
 
     /// <summary>
@@ -148,42 +207,34 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
     /// <returns>The connection, or null once the server is closed.</returns>
     /// <exception cref="NetworkException">The listening socket itself failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ValueTask<SocketConnection?> AcceptAsync(CancellationToken cancellationToken = default)
-    {
-        var accept = _sharer.AcceptAsync(cancellationToken);
-        return accept.IsCompletedSuccessfully ? new ValueTask<SocketConnection?>(Wrap(accept.Result)) : AwaitAndWrap(accept);
-    }
-
-    private async ValueTask<SocketConnection?> AwaitAndWrap(ValueTask<Socket?> accept) =>
-        Wrap(await accept.ConfigureAwait(false));
-
-    private SocketConnection? Wrap(Socket? socket)
-    {
-        if (socket is null)
-        {
-            return null;
-        }
-
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            Log.Accepted(_logger, socket.RemoteEndPoint?.ToString() ?? "?", Address.Host, Port);
-        }
-
-        Prepare(socket);
-        return new SocketConnection(socket);
-    }
+    public ValueTask<SocketConnection?> AcceptAsync(CancellationToken cancellationToken = default) =>
+        Start().AcceptAsync(cancellationToken);
 
     /// <summary>
-    /// Accepts the next raw socket, for servers that do their own I/O on it (HTTP hands it to Kestrel).
+    /// The pipeline, made when the server first accepts: its settings are fixed then, and the socket-wide ones
+    /// checked against the other servers on the socket.
     /// </summary>
-    internal ValueTask<Socket?> AcceptSocketAsync(CancellationToken cancellationToken) => _sharer.AcceptAsync(cancellationToken);
-
-    /// <summary>Applies this server's per-connection settings to a socket it accepted, before any I/O on it.</summary>
-    internal void Prepare(Socket socket)
+    /// <exception cref="InvalidOperationException">Another server on the shared socket has other socket-wide settings.</exception>
+    private AcceptPipeline Start()
     {
-        if (_inlineCompletions)
+        if (Volatile.Read(ref _pipeline) is { } pipeline)
         {
-            SocketInlining.TryEnable(socket);
+            return pipeline;
+        }
+
+        lock (_gate)
+        {
+            if (_pipeline is null)
+            {
+                var listener = _sharer.Listener;
+                listener.Fix(_settings);
+                _settings.Fix();
+                _sharer.Limit = _settings.MaxConnections;
+                var admission = new Admission(listener.Policy, _tls, () => _inlineCompletions, _time, _admissionTimeout, Address.Host, Port);
+                Volatile.Write(ref _pipeline, new AcceptPipeline(_sharer, admission, _logger));
+            }
+
+            return _pipeline!;
         }
     }
 
@@ -196,23 +247,13 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
     /// <exception cref="InvalidOperationException">The server has already been enumerated once.</exception>
     public IAsyncEnumerator<SocketConnection> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
-        Subscribe();
-        return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-    }
-
-    /// <summary>
-    /// Takes the single subscription and makes this server ask continuously from now on, as an enumerating
-    /// server does; for servers built on this one (HTTP subscribes when it starts listening).
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The server has already been subscribed to.</exception>
-    internal void Subscribe()
-    {
         if (Interlocked.Exchange(ref _subscribed, 1) != 0)
         {
             throw new InvalidOperationException(Messages.AlreadySubscribed);
         }
 
-        _sharer.StartEnumerating();
+        Start().StartEnumerating();
+        return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 
     private async IAsyncEnumerable<SocketConnection> EnumerateAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -249,6 +290,17 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
 
     private async Task CloseCoreAsync()
     {
+        AcceptPipeline? pipeline;
+        lock (_gate)
+        {
+            pipeline = _pipeline;
+        }
+
+        if (pipeline is not null)
+        {
+            await pipeline.CloseAsync().ConfigureAwait(false);
+        }
+
         if (ListenerRegistry.Release(_sharer))
         {
             await _sharer.Listener.ShutdownAsync().ConfigureAwait(false);

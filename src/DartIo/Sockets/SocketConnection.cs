@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using DartIo.Internal;
+using DartIo.Internal.Listening;
 
 namespace DartIo;
 
@@ -25,29 +26,45 @@ public class SocketConnection : IAsyncDisposable
     private Task? _closing;
 
     internal SocketConnection(Socket socket)
-        : this(new ConnectionStream(socket), stream: null)
+        : this(new ConnectionStream(socket), stream: null, accepted: null)
+    {
+    }
+
+    /// <summary>A connection a server accepted: it holds its place in the server's limits until it is released.</summary>
+    internal SocketConnection(AcceptedConnection accepted)
+        : this(new ConnectionStream(accepted.Socket, accepted), stream: null, accepted)
     {
     }
 
     /// <summary>For connections whose <see cref="Stream"/> is layered over the transport (TLS).</summary>
-    private protected SocketConnection(ConnectionStream transport, Stream? stream)
+    private protected SocketConnection(ConnectionStream transport, Stream? stream, AcceptedConnection? accepted)
     {
         _transport = transport;
         _localEndPoint = transport.Socket.LocalEndPoint;
-        _remoteEndPoint = transport.Socket.RemoteEndPoint;
+        _remoteEndPoint = accepted is null ? transport.Socket.RemoteEndPoint : accepted.RemoteEndPoint;
+        ProxyHeader = accepted?.ProxyHeader;
         Stream = stream ?? transport;
     }
 
     /// <summary>The local port; 0 for a Unix-domain connection.</summary>
     public int Port => (_localEndPoint as IPEndPoint)?.Port ?? 0;
 
-    /// <summary>The peer's port; 0 for a Unix-domain connection.</summary>
+    /// <summary>
+    /// The PROXY protocol header the connection began with (SPEC 8), with its TLVs; null when none was read. With one,
+    /// <see cref="RemoteAddress"/> and <see cref="RemotePort"/> are its source, the client behind the proxy.
+    /// </summary>
+    public ProxyHeader? ProxyHeader { get; }
+
+    /// <summary>The peer's port; 0 for a Unix-domain connection. Behind a PROXY header, the client's port it names.</summary>
     public int RemotePort => (_remoteEndPoint as IPEndPoint)?.Port ?? 0;
 
     /// <summary>The local address. An IPv4 peer of a dual-stack IPv6 server shows as <c>::ffff:a.b.c.d</c> on both ends' server side.</summary>
     public InternetAddress Address => _address ??= InternetAddress.FromEndPoint(_localEndPoint);
 
-    /// <summary>The peer's address; an IPv4 client of a dual-stack IPv6 server shows as <c>::ffff:a.b.c.d</c>.</summary>
+    /// <summary>
+    /// The peer's address; an IPv4 client of a dual-stack IPv6 server shows as <c>::ffff:a.b.c.d</c>. Behind a PROXY
+    /// header, the client's address it names (a LOCAL or UNKNOWN header keeps the real peer).
+    /// </summary>
     public InternetAddress RemoteAddress => _remoteAddress ??= InternetAddress.FromEndPoint(_remoteEndPoint);
 
     /// <summary>The bytes, both ways. For a secure connection, the decrypted bytes of its TLS stream.</summary>
@@ -56,8 +73,17 @@ public class SocketConnection : IAsyncDisposable
     /// <summary>Completes when the connection is closed both ways and its socket released.</summary>
     public Task Done => _transport.Done;
 
-    /// <summary>The socket, for DartIo's own servers that hand it on (HTTP gives it to Kestrel).</summary>
-    internal Socket Socket => _transport.Socket;
+    /// <summary>
+    /// The OS socket, for code that does its own I/O on the connection: a server that feeds another server from a
+    /// DartIo socket (DartIo's HttpServer hands it to Kestrel's socket transport; gRPC or YARP can do the same).
+    /// </summary>
+    /// <remarks>
+    /// The connection still owns the socket: read and write either through the socket or through <see cref="Stream"/>,
+    /// never both, and when done <see cref="Destroy"/> or dispose the connection (even if the socket was closed
+    /// directly), which gives its place in the server's <c>MaxConnections</c> and <c>MaxConnectionsPerAddress</c> back.
+    /// On a secure connection the socket carries TLS records: use <see cref="Stream"/>.
+    /// </remarks>
+    public Socket Socket => _transport.Socket;
 
     /// <summary>The transport stream under <see cref="Stream"/>.</summary>
     private protected ConnectionStream Transport => _transport;

@@ -1,9 +1,7 @@
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using DartIo.Internal;
+using DartIo.Internal.Listening;
 using DartIo.Internal.Tls;
-using Microsoft.Extensions.Logging;
 
 namespace DartIo;
 
@@ -19,70 +17,56 @@ namespace DartIo;
 /// server goes on accepting.
 /// </para>
 /// <para>
-/// Like <see cref="ServerSocket"/>, it takes connections from the OS only while it is asked for one: an
-/// <see cref="AcceptAsync"/> pending, or enumerating (then it keeps asking while the loop body runs, working at most
-/// 16 connections ahead). While a caller waits, it keeps accepting as long as handshakes are in flight and none has
-/// finished for the caller (up to 1024), so that one stalled handshake does not hold up the next client.
+/// It is a <see cref="ServerSocket"/> whose accept pipeline has a TLS stage (docs/sockets.md): it takes connections
+/// from the OS only while it is asked for one (an <see cref="AcceptAsync"/> pending, or enumerating, then working at
+/// most 16 connections ahead of the loop). While a caller waits, it keeps accepting as long as no handshake has
+/// finished for the caller, with no cap on the handshakes in flight: a silent client holds its own connection only.
 /// </para>
 /// </remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "CloseAsync, which DisposeAsync calls, cancels and disposes the token source after the pump and every handshake have ended.")]
 public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection>, IAsyncDisposable
 {
-    /// <summary>How long a client may take to complete its handshake.</summary>
-    internal static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>How many handshakes may run at once while someone is asking (the look-ahead bound).</summary>
-    internal const int MaxHandshakesInFlight = 1024;
-
-    /// <summary>
-    /// How many connections an enumerating server works ahead of its loop (handshakes running plus finished ones
-    /// not taken yet), so that it keeps asking while its loop body runs, as an enumerating <see cref="ServerSocket"/> does.
-    /// </summary>
-    internal const int EnumerationLookAhead = 16;
-
     private readonly ServerSocket _inner;
-    private readonly SecurityContext _context;
-    private readonly bool _requestClientCertificate;
-    private readonly bool _requireClientCertificate;
-    private readonly IReadOnlyList<string>? _supportedProtocols;
-    private readonly TimeProvider _timeProvider;
-    private readonly TimeSpan _handshakeTimeout;
-    private readonly ILogger _logger;
-    private readonly Lock _gate = new();
-    private readonly Queue<Waiter> _waiters = new();
-    private readonly Queue<SecureSocketConnection> _ready = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _pump;
-    private int _waiting;
-    private int _inFlight;
-    private TaskCompletionSource? _wake;
-    private CancellationTokenSource? _asking;
-    private Exception? _fault;
-    private bool _closed;
-    private bool _enumerating;
-    private Task? _closing;
     private int _subscribed;
 
-    private SecureServerSocket(ServerSocket inner, SecurityContext context, bool requestClientCertificate, bool requireClientCertificate,
-        IReadOnlyList<string>? supportedProtocols, TimeProvider timeProvider, TimeSpan handshakeTimeout)
-    {
-        _inner = inner;
-        _context = context;
-        _requestClientCertificate = requestClientCertificate || requireClientCertificate;
-        _requireClientCertificate = requireClientCertificate;
-        _supportedProtocols = supportedProtocols;
-        _timeProvider = timeProvider;
-        _handshakeTimeout = handshakeTimeout;
-        _logger = DartIoLogging.CreateLogger(Log.TlsCategory);
-        _pump = Task.Run(PumpAsync);
-    }
+    private SecureServerSocket(ServerSocket inner) => _inner = inner;
 
     /// <summary>The port this server listens on. Still answers after close.</summary>
     public int Port => _inner.Port;
 
     /// <summary>The address this server is bound to; its <see cref="InternetAddress.Host"/> is the bind's string, if one was given.</summary>
     public InternetAddress Address => _inner.Address;
+
+    /// <inheritdoc cref="ServerSocket.InlineCompletions"/>
+    public bool InlineCompletions
+    {
+        get => _inner.InlineCompletions;
+        set => _inner.InlineCompletions = value;
+    }
+
+    /// <inheritdoc cref="ServerSocket.MaxConnections"/>
+    public int MaxConnections
+    {
+        get => _inner.MaxConnections;
+        set => _inner.MaxConnections = value;
+    }
+
+    /// <inheritdoc cref="ServerSocket.MaxConnectionsPerAddress"/>
+    public int MaxConnectionsPerAddress
+    {
+        get => _inner.MaxConnectionsPerAddress;
+        set => _inner.MaxConnectionsPerAddress = value;
+    }
+
+    /// <inheritdoc cref="ServerSocket.ProxyProtocol"/>
+    /// <remarks>The header comes before the TLS ClientHello, as HAProxy's <c>send-proxy</c> sends it.</remarks>
+    public ProxyProtocolMode ProxyProtocol
+    {
+        get => _inner.ProxyProtocol;
+        set => _inner.ProxyProtocol = value;
+    }
+
+    /// <inheritdoc cref="ServerSocket.TrustedProxies"/>
+    public IList<System.Net.IPNetwork> TrustedProxies => _inner.TrustedProxies;
 
     /// <summary>
     /// Binds a TLS server to an address given as text, which is looked up (the first result is used), with the identity
@@ -194,13 +178,13 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
     {
         var identity = (context ?? throw new CertificateException(Messages.NoServerCertificate)).ServerIdentity;
         _ = identity.Context; // built now, so the first client does not wait for the chain to be walked
-        var inner = ServerSocket.Bind(address, port, backlog, v6Only, shared);
-        var server = new SecureServerSocket(inner, context, requestClientCertificate, requireClientCertificate, supportedProtocols,
-            timeProvider, handshakeTimeout);
-        Log.SecureBound(server._logger, address.Host, inner.Port, identity.Certificate.Subject,
+        var logger = DartIoLogging.CreateLogger(Log.TlsCategory);
+        var tls = new TlsHandshake(context, requestClientCertificate, requireClientCertificate, supportedProtocols, logger);
+        var inner = ServerSocket.Bind(address, port, backlog, v6Only, shared, tls, timeProvider, handshakeTimeout);
+        Log.SecureBound(logger, address.Host, inner.Port, identity.Certificate.Subject,
             requireClientCertificate ? "required" : requestClientCertificate ? "requested" : "no",
             supportedProtocols is null ? "context's" : string.Join(",", supportedProtocols));
-        return server;
+        return new SecureServerSocket(inner);
     }
 
     private static string[]? Validate(object? address, int port, int backlog, IReadOnlyList<string>? supportedProtocols)
@@ -221,7 +205,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
         address ??= await BindArguments.ResolveAsync(host!, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return Bind(address, port, resolvedContext, backlog, v6Only, requestClientCertificate, requireClientCertificate,
-            supportedProtocols, shared, TimeProvider.System, DefaultHandshakeTimeout);
+            supportedProtocols, shared, TimeProvider.System, Admission.DefaultTimeout);
     }
 
     /// <summary>
@@ -233,44 +217,14 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public ValueTask<SecureSocketConnection?> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<SecureSocketConnection?>(cancellationToken);
-        }
-
-        Waiter waiter;
-        lock (_gate)
-        {
-            if (_closed)
-            {
-                return new ValueTask<SecureSocketConnection?>((SecureSocketConnection?)null);
-            }
-
-            if (_ready.TryDequeue(out var ready))
-            {
-                WakePump(); // an enumerating server may work ahead again
-                return new ValueTask<SecureSocketConnection?>(ready);
-            }
-
-            if (_fault is not null)
-            {
-                return ValueTask.FromException<SecureSocketConnection?>(_fault);
-            }
-
-            waiter = new Waiter(this);
-            _waiters.Enqueue(waiter);
-            _waiting++;
-            WakePump();
-        }
-
-        if (cancellationToken.CanBeCanceled)
-        {
-            waiter.Registration = cancellationToken.UnsafeRegister(
-                static (state, token) => ((Waiter)state!).Owner.Cancel((Waiter)state!, token), waiter);
-        }
-
-        return new ValueTask<SecureSocketConnection?>(waiter.Task);
+        var accept = _inner.AcceptAsync(cancellationToken);
+        return accept.IsCompletedSuccessfully
+            ? new ValueTask<SecureSocketConnection?>((SecureSocketConnection?)accept.Result)
+            : AwaitSecure(accept);
     }
+
+    private static async ValueTask<SecureSocketConnection?> AwaitSecure(ValueTask<SocketConnection?> accept) =>
+        (SecureSocketConnection?)await accept.ConfigureAwait(false);
 
     /// <summary>
     /// Starts the single subscription: the connections, as their handshakes finish, until the server closes. Ending the
@@ -286,14 +240,7 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
             throw new InvalidOperationException(Messages.AlreadySubscribed);
         }
 
-        _inner.Subscribe(); // the listening socket keeps this server's turn while the loop body runs
-        lock (_gate)
-        {
-            _enumerating = true;
-            WakePump();
-        }
-
-        return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        return EnumerateAsync(_inner.GetAsyncEnumerator(cancellationToken)).GetAsyncEnumerator(cancellationToken);
     }
 
     /// <summary>
@@ -302,298 +249,20 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
     /// </summary>
     /// <remarks>Completes when this server no longer holds the port (other servers sharing it keep serving).</remarks>
     /// <returns>A task that completes when the server is closed.</returns>
-    public Task CloseAsync()
-    {
-        lock (_gate)
-        {
-            return _closing ??= CloseCoreAsync();
-        }
-    }
+    public Task CloseAsync() => _inner.CloseAsync();
 
     /// <summary>Same as <see cref="CloseAsync"/>.</summary>
     /// <returns>A task that completes when the server is closed.</returns>
     public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
 
-    private async IAsyncEnumerable<SecureSocketConnection> EnumerateAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<SecureSocketConnection> EnumerateAsync(IAsyncEnumerator<SocketConnection> connections)
     {
-        try
+        await using (connections.ConfigureAwait(false))
         {
-            while (await AcceptAsync(cancellationToken).ConfigureAwait(false) is { } connection)
+            while (await connections.MoveNextAsync().ConfigureAwait(false))
             {
-                yield return connection;
+                yield return (SecureSocketConnection)connections.Current;
             }
-        }
-        finally
-        {
-            await CloseAsync().ConfigureAwait(false);
-        }
-    }
-
-    private async Task CloseCoreAsync()
-    {
-        List<SecureSocketConnection> untaken;
-        lock (_gate)
-        {
-            _closed = true;
-            while (_waiters.TryDequeue(out var waiter))
-            {
-                waiter.Complete(null);
-            }
-
-            _waiting = 0;
-            untaken = [.. _ready];
-            _ready.Clear();
-            _asking?.Cancel();
-            WakePump();
-            if (_inFlight == 0)
-            {
-                _drained.TrySetResult();
-            }
-        }
-
-        await _stopping.CancelAsync().ConfigureAwait(false); // abandons handshakes in flight
-        await _inner.CloseAsync().ConfigureAwait(false);
-        await _pump.ConfigureAwait(false);
-        await _drained.Task.ConfigureAwait(false);
-        foreach (var connection in untaken)
-        {
-            connection.Destroy();
-        }
-
-        _stopping.Dispose();
-    }
-
-    /// <summary>
-    /// Takes raw connections from the listening socket while someone is asking and fewer than
-    /// <see cref="MaxHandshakesInFlight"/> handshakes run, and starts each one's handshake. The accept is cancelled
-    /// as soon as nobody is asking any more (the listening socket then keeps the connection for the next asker).
-    /// </summary>
-    private async Task PumpAsync()
-    {
-        while (true)
-        {
-            Task? idle = null;
-            CancellationTokenSource? asking = null;
-            lock (_gate)
-            {
-                if (_closed)
-                {
-                    return;
-                }
-
-                if (HasDemandLocked())
-                {
-                    asking = _asking = new CancellationTokenSource();
-                }
-                else
-                {
-                    idle = (_wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                }
-            }
-
-            if (idle is not null)
-            {
-                await idle.ConfigureAwait(false);
-                continue;
-            }
-
-            Socket? socket;
-            try
-            {
-                socket = await _inner.AcceptSocketAsync(asking!.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                continue; // nobody is asking any more, or the server is closing
-            }
-            catch (NetworkException ex)
-            {
-                Fail(ex);
-                return;
-            }
-            finally
-            {
-                lock (_gate)
-                {
-                    if (_asking == asking)
-                    {
-                        _asking = null;
-                    }
-                }
-
-                asking!.Dispose();
-            }
-
-            if (socket is null)
-            {
-                return; // the inner server closed: only our own CloseAsync does that
-            }
-
-            lock (_gate)
-            {
-                if (_closed)
-                {
-                    socket.Dispose(); // closed while this accept completed: nobody will take it
-                    return;
-                }
-
-                _inFlight++;
-            }
-
-            _ = Task.Run(() => HandshakeAsync(socket));
-        }
-    }
-
-    /// <summary>One connection's handshake. Never throws: a failure is logged and the connection dropped.</summary>
-    private async Task HandshakeAsync(Socket socket)
-    {
-        var remote = socket.RemoteEndPoint?.ToString() ?? "?";
-        var transport = new ConnectionStream(socket);
-        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-        SecureSocketConnection? connection = null;
-        PeerVerification? verification = null;
-        using var timeout = new CancellationTokenSource(_handshakeTimeout, _timeProvider);
-        CancellationTokenSource? linked = null;
-        try
-        {
-            linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
-            var options = _context.CreateServerOptions(_requestClientCertificate, _requireClientCertificate, _supportedProtocols,
-                out verification);
-            await ssl.AuthenticateAsServerAsync(options, linked.Token).ConfigureAwait(false);
-            connection = new SecureSocketConnection(transport, ssl);
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                Log.HandshakeCompleted(_logger, remote, Address.Host, Port, ssl.SslProtocol, connection.SelectedProtocol ?? "none");
-            }
-        }
-#pragma warning disable CA1031 // One connection's failure, whatever it is, must never end the server: it is logged and dropped.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                var reason = timeout.IsCancellationRequested ? Messages.HandshakeTimedOut
-                    : _stopping.IsCancellationRequested ? "the server closed" : TlsErrors.Reason(ex, verification);
-                Log.HandshakeFailed(_logger, remote, Address.Host, Port, reason);
-            }
-
-            await ssl.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            linked?.Dispose();
-        }
-
-        Finish(connection);
-    }
-
-    /// <summary>Hands a finished connection to the oldest waiter, or keeps it for the next; then lets the pump go on.</summary>
-    private void Finish(SecureSocketConnection? connection)
-    {
-        var orphan = false;
-        lock (_gate)
-        {
-            if (connection is not null)
-            {
-                if (_closed)
-                {
-                    orphan = true;
-                }
-                else
-                {
-                    var delivered = false;
-                    while (!delivered && _waiters.TryDequeue(out var waiter))
-                    {
-                        if (waiter.Complete(connection))
-                        {
-                            _waiting--;
-                            delivered = true;
-                        }
-                    }
-
-                    if (!delivered)
-                    {
-                        _ready.Enqueue(connection);
-                    }
-                }
-            }
-
-            _inFlight--;
-            if (!HasDemandLocked())
-            {
-                _asking?.Cancel();
-            }
-
-            WakePump();
-            if (_closed && _inFlight == 0)
-            {
-                _drained.TrySetResult();
-            }
-        }
-
-        if (orphan)
-        {
-            connection!.Destroy();
-        }
-    }
-
-    private void Cancel(Waiter waiter, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (waiter.TrySetCanceled(cancellationToken))
-            {
-                _waiting--; // it stays queued, completed; Finish skips it
-                if (!HasDemandLocked())
-                {
-                    _asking?.Cancel();
-                }
-            }
-        }
-    }
-
-    private void Fail(Exception fault)
-    {
-        lock (_gate)
-        {
-            _fault = fault;
-            while (_waiters.TryDequeue(out var waiter))
-            {
-                waiter.TrySetException(fault);
-                waiter.Registration.Unregister();
-            }
-
-            _waiting = 0;
-        }
-    }
-
-    /// <summary>
-    /// Whether the pump should take another connection: a caller is waiting, or an enumerating server has room to work
-    /// ahead; and fewer than <see cref="MaxHandshakesInFlight"/> handshakes run. Called under the lock.
-    /// </summary>
-    private bool HasDemandLocked() =>
-        !_closed && _inFlight < MaxHandshakesInFlight &&
-        (_waiting > 0 || (_enumerating && _ready.Count + _inFlight < EnumerationLookAhead));
-
-    /// <summary>Wakes the pump to look at the demand again. Called under the lock.</summary>
-    private void WakePump()
-    {
-        _wake?.TrySetResult();
-        _wake = null;
-    }
-
-    /// <summary>One pending <see cref="AcceptAsync"/>: completed under the lock with a connection, null (closed), a fault or cancellation.</summary>
-    private sealed class Waiter(SecureServerSocket owner) : TaskCompletionSource<SecureSocketConnection?>(TaskCreationOptions.RunContinuationsAsynchronously)
-    {
-        public SecureServerSocket Owner { get; } = owner;
-
-        public CancellationTokenRegistration Registration { get; set; }
-
-        public bool Complete(SecureSocketConnection? connection)
-        {
-            var completed = TrySetResult(connection);
-            Registration.Unregister();
-            return completed;
         }
     }
 }

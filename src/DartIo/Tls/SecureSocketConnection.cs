@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using DartIo.Internal;
+using DartIo.Internal.Listening;
 using DartIo.Internal.Tls;
 
 namespace DartIo;
@@ -21,8 +22,8 @@ public class SecureSocketConnection : SocketConnection
 {
     private readonly SslStream _ssl;
 
-    internal SecureSocketConnection(ConnectionStream transport, SslStream ssl)
-        : base(transport, new SecureStream(ssl, transport))
+    internal SecureSocketConnection(ConnectionStream transport, SslStream ssl, AcceptedConnection? accepted = null)
+        : base(transport, new SecureStream(ssl, transport), accepted)
     {
         _ssl = ssl;
         PeerCertificate = ssl.RemoteCertificate is { } certificate ? PeerVerification.AsCertificate2(certificate) : null;
@@ -44,8 +45,8 @@ public class SecureSocketConnection : SocketConnection
     /// </summary>
     public string? SelectedProtocol { get; }
 
-    /// <summary>The TLS version in use.</summary>
-    internal SslProtocols TlsProtocol => _ssl.SslProtocol;
+    /// <summary>The TLS version agreed in the handshake (for example <see cref="SslProtocols.Tls13"/>).</summary>
+    public SslProtocols TlsProtocol => _ssl.SslProtocol;
 
     /// <summary>
     /// Opens a TLS connection to a host name or numeric address. Mirrors Dart's <c>SecureSocket.connect</c>.

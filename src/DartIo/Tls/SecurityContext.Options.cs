@@ -9,6 +9,27 @@ namespace DartIo;
 /// <content>The SslStream options of one handshake, made from the context's state at that moment.</content>
 public sealed partial class SecurityContext
 {
+    /// <summary>
+    /// The cipher suites every DartIo server offers (SPEC 10, docs/tls.md): TLS 1.3's, and on TLS 1.2 only ECDHE key
+    /// exchange with an AEAD cipher (AES-GCM, ChaCha20-Poly1305), for RSA and ECDSA certificates alike; no CBC, no RSA key
+    /// exchange, no DHE. Null where .NET cannot set a policy (Windows): the operating system's defaults apply there.
+    /// </summary>
+    private static readonly CipherSuitesPolicy? s_serverCipherSuites =
+        OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()
+            ? new CipherSuitesPolicy(
+            [
+                TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+                TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+                TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+                TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+            ])
+            : null;
+
     /// <summary>TLS 1.2 and later, or TLS 1.3 only: nothing older is ever enabled.</summary>
     internal SslProtocols EnabledProtocols => _minimumVersion == TlsProtocolVersion.Tls13
         ? SslProtocols.Tls13
@@ -40,9 +61,9 @@ public sealed partial class SecurityContext
 
     /// <summary>
     /// Fresh options for one server handshake, reflecting the context now: the current certificate (its
-    /// <see cref="SslStreamCertificateContext"/> is built once per certificate and shared), the TLS versions, ALPN and
-    /// client-certificate verification against the trusted certificates where the context has some. Cheap enough for
-    /// every handshake.
+    /// <see cref="SslStreamCertificateContext"/> is built once per certificate and shared), the TLS versions, the cipher
+    /// policy, ALPN and client-certificate verification against the trusted certificates where the context has some.
+    /// Cheap enough for every handshake.
     /// </summary>
     /// <param name="requestClientCertificate">Ask the client for a certificate; a client without one is still accepted.</param>
     /// <param name="requireClientCertificate">Ask for a certificate and fail the handshake without one (implies request).</param>
@@ -71,6 +92,7 @@ public sealed partial class SecurityContext
             ApplicationProtocols = AlpnProtocols.Convert(supportedProtocols, nameof(supportedProtocols)) ?? _serverProtocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
+            CipherSuitesPolicy = s_serverCipherSuites,
         };
 
         if (requestClientCertificate || requireClientCertificate)

@@ -11,6 +11,28 @@ internal sealed class DartioProcess : IAsyncDisposable
 
     public static DartioProcess Start(params string[] args) => new(Process.Start(CreateStartInfo(args))!);
 
+    /// <summary>Starts the tool through another program that execs it (e.g. <c>prlimit --nofile=256:256</c>), so <see cref="Id"/> is the tool's.</summary>
+    public static DartioProcess StartThrough(IEnumerable<string> launcher, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    {
+        var info = CreateStartInfo(args, environment);
+        var command = launcher.ToList();
+        var tool = new List<string> { info.FileName };
+        tool.AddRange(info.ArgumentList);
+        info.FileName = command[0];
+        info.ArgumentList.Clear();
+        foreach (var arg in command.Skip(1).Concat(tool))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new(Process.Start(info)!);
+    }
+
+    /// <summary>The process id (the tool's own when started through a launcher that execs it).</summary>
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     /// <summary>How to start the tool with these arguments (and extra environment variables), every stream redirected.</summary>
     public static ProcessStartInfo CreateStartInfo(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
@@ -52,9 +53,13 @@ internal static class TlsTesting
         return Encoding.UTF8.GetString(received.ToArray());
     }
 
-    /// <summary>A plain .NET client: TcpClient and SslStream, trusting <see cref="TestCertificates.Ca"/>.</summary>
+    /// <summary>
+    /// A plain .NET client: TcpClient and SslStream, trusting <see cref="TestCertificates.Ca"/>; <paramref name="version"/>
+    /// and <paramref name="cipherSuite"/> restrict what it offers (the suite on Linux only, where .NET can set one).
+    /// </summary>
     public static async Task<SslStream> ConnectSslStreamAsync(int port, X509Certificate2? clientCertificate = null,
-        List<SslApplicationProtocol>? protocols = null, bool trust = true)
+        List<SslApplicationProtocol>? protocols = null, bool trust = true, SslProtocols version = SslProtocols.None,
+        TlsCipherSuite? cipherSuite = null)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", port);
@@ -65,7 +70,13 @@ internal static class TlsTesting
             ApplicationProtocols = protocols,
             ClientCertificates = clientCertificate is null ? null : new X509CertificateCollection { clientCertificate },
             RemoteCertificateValidationCallback = (_, certificate, _, _) => trust && ChainsToTestCa(certificate),
+            EnabledSslProtocols = version,
         };
+        if (cipherSuite is { } suite && OperatingSystem.IsLinux())
+        {
+            options.CipherSuitesPolicy = new CipherSuitesPolicy([suite]);
+        }
+
         try
         {
             await ssl.AuthenticateAsClientAsync(options);
@@ -89,7 +100,7 @@ internal static class TlsTesting
             var buffer = new byte[16];
             return await connection.Stream.ReadAsync(buffer) == 0;
         }
-        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
+        catch (Exception ex) when (ex is IOException or AuthenticationException)
         {
             return true; // HandshakeException is an IOException too
         }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using DartIo.Internal;
-using DartIo.Internal.WebSockets;
+using DartIo.Http.Internal;
+using DartIo.Http.Internal.WebSockets;
 
 namespace DartIo.Tests.Http;
 

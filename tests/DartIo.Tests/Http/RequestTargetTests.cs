@@ -1,4 +1,4 @@
-using DartIo.Internal;
+using DartIo.Http.Internal;
 
 namespace DartIo.Tests.Http;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace DartIo.Internal.Hosting;
+namespace DartIo.Http.Internal.Hosting;
 
 /// <summary>
 /// What Kestrel runs for every request: DartIo's own request and response views, without ASP.NET's hosting

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 
-namespace DartIo.Internal.Hosting;
+namespace DartIo.Http.Internal.Hosting;
 
 /// <summary>
 /// The logger factory DartIo gives Kestrel: the user's factory, with what a remote client can make Kestrel say

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace DartIo.Internal.Hosting;
+namespace DartIo.Http.Internal.Hosting;
 
 /// <summary>
 /// The services Kestrel's HTTPS middleware resolves from <c>KestrelServerOptions.ApplicationServices</c>

@@ -1,17 +1,14 @@
 using System.Net;
 
-namespace DartIo.Internal.Hosting;
+namespace DartIo.Http.Internal.Hosting;
 
 /// <summary>
-/// The endpoint Kestrel is told to listen on: it carries the DartIo <see cref="ServerSocket"/> that is already
-/// bound, so that <see cref="ServerSocketListenerFactory"/> can hand Kestrel its connections.
+/// The endpoint Kestrel is told to listen on: it carries the DartIo server that is already bound, so that
+/// <see cref="ServerSocketListenerFactory"/> can hand Kestrel its connections.
 /// </summary>
-internal sealed class ServerSocketEndPoint(ServerSocket socket, bool ownsSocket) : EndPoint
+internal sealed class ServerSocketEndPoint(ConnectionSource source) : EndPoint
 {
-    public ServerSocket Socket { get; } = socket;
-
-    /// <summary>True when the listener closes the socket on unbind (a bind); false for <see cref="HttpServer.ListenOn"/>.</summary>
-    public bool OwnsSocket { get; } = ownsSocket;
+    public ConnectionSource Source { get; } = source;
 
     /// <summary>Completes when accepting may start: when the server is listened to or enumerated.</summary>
     public required Task Subscribed { get; init; }
@@ -22,5 +19,5 @@ internal sealed class ServerSocketEndPoint(ServerSocket socket, bool ownsSocket)
     /// <summary>Called when the listening socket itself failed; the server's stream ends with the error.</summary>
     public required Action<NetworkException> Faulted { get; init; }
 
-    public override string ToString() => $"{Socket.Address.Host}:{Socket.Port}";
+    public override string ToString() => $"{Source.Address.Host}:{Source.Port}";
 }

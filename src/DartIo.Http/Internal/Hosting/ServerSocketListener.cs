@@ -1,13 +1,15 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
-namespace DartIo.Internal.Hosting;
+namespace DartIo.Http.Internal.Hosting;
 
 /// <summary>
-/// Feeds Kestrel the connections of a DartIo <see cref="ServerSocket"/>, each wrapped by Kestrel's
-/// <see cref="SocketConnectionContextFactory"/> so that Kestrel's own socket pipes do the I/O.
+/// Feeds Kestrel the connections of a DartIo server, after its accept pipeline (limits, PROXY header, TLS). A plain
+/// connection's socket goes to Kestrel's <see cref="SocketConnectionContextFactory"/>, so that Kestrel's own socket
+/// pipes do the I/O; a secure one is pumped through a <see cref="SecureConnectionContext"/>.
 /// </summary>
 /// <remarks>
 /// Nothing is accepted until the server is subscribed to (Dart's rule): until then this listener does not
@@ -17,13 +19,15 @@ internal sealed class ServerSocketListener : IConnectionListener
 {
     private readonly ServerSocketEndPoint _endPoint;
     private readonly SocketConnectionContextFactory _factory;
+    private readonly MemoryPool<byte> _memoryPool;
     private readonly CancellationTokenSource _unbind = new();
     private Task? _unbinding;
 
-    public ServerSocketListener(ServerSocketEndPoint endPoint, SocketConnectionContextFactory factory)
+    public ServerSocketListener(ServerSocketEndPoint endPoint, SocketConnectionContextFactory factory, MemoryPool<byte> memoryPool)
     {
         _endPoint = endPoint;
         _factory = factory;
+        _memoryPool = memoryPool;
     }
 
     public EndPoint EndPoint => _endPoint;
@@ -37,20 +41,8 @@ internal sealed class ServerSocketListener : IConnectionListener
                 await _endPoint.Subscribed.WaitAsync(_unbind.Token).ConfigureAwait(false);
             }
 
-            var socket = await _endPoint.Socket.AcceptSocketAsync(_unbind.Token).ConfigureAwait(false);
-            if (socket is null)
-            {
-                return null;
-            }
-
-            if (socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
-            {
-                socket.NoDelay = true; // as Kestrel's socket transport does by default
-            }
-
-            _endPoint.Socket.Prepare(socket);
-
-            return _factory.Create(socket);
+            var connection = await _endPoint.Source.AcceptAsync().ConfigureAwait(false);
+            return connection is null ? null : Adapt(connection);
         }
         catch (OperationCanceledException) when (_unbind.IsCancellationRequested)
         {
@@ -61,6 +53,33 @@ internal sealed class ServerSocketListener : IConnectionListener
             _endPoint.Faulted(ex);
             return null;
         }
+    }
+
+    /// <summary>Kestrel's context for a DartIo connection; the DartIo connection rides along as a feature, for the limits and the PROXY header.</summary>
+    private ConnectionContext Adapt(SocketConnection connection)
+    {
+        if (connection is SecureSocketConnection secure)
+        {
+            var context = new SecureConnectionContext(secure, _memoryPool);
+            context.Features.Set<SocketConnection>(connection);
+            context.Start();
+            return context;
+        }
+
+        var socket = connection.Socket;
+        if (socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+        {
+            socket.NoDelay = true; // as Kestrel's socket transport does by default
+        }
+
+        var plain = _factory.Create(socket);
+        if (connection.ProxyHeader is not null)
+        {
+            plain.RemoteEndPoint = EndPoints.Remote(connection);
+        }
+
+        plain.Features.Set<SocketConnection>(connection);
+        return plain;
     }
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
@@ -78,10 +97,7 @@ internal sealed class ServerSocketListener : IConnectionListener
         try
         {
             await _unbind.CancelAsync().ConfigureAwait(false);
-            if (_endPoint.OwnsSocket)
-            {
-                await _endPoint.Socket.CloseAsync().ConfigureAwait(false);
-            }
+            await _endPoint.Source.StopAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -1,10 +1,11 @@
+using System.Buffers;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
 
-namespace DartIo.Internal.Hosting;
+namespace DartIo.Http.Internal.Hosting;
 
 /// <summary>
 /// Kestrel's transport for DartIo: instead of binding, it listens on the <see cref="ServerSocket"/> that the
@@ -28,7 +29,8 @@ internal sealed class ServerSocketListenerFactory(ILoggerFactory loggerFactory, 
         var options = new SocketConnectionFactoryOptions();
         UsePinnedPools(options, memoryPools);
         var factory = new SocketConnectionContextFactory(options, loggerFactory.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
-        return new ValueTask<IConnectionListener>(new ServerSocketListener(socketEndPoint, factory));
+        var pool = memoryPools?.Create() ?? MemoryPool<byte>.Shared; // the secure connections' pipes, like Kestrel's own
+        return new ValueTask<IConnectionListener>(new ServerSocketListener(socketEndPoint, factory, pool));
     }
 
     /// <summary>

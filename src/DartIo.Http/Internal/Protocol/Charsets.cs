@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Net.Http.Headers;
 
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>Which encoding <see cref="HttpResponse.Write"/> uses: Dart's rule, the Content-Type's charset or else ISO-8859-1.</summary>
 internal static class Charsets

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>Reads <c>Cookie</c> headers and writes <c>Set-Cookie</c> headers (RFC 6265), as Dart's <c>Cookie</c> does.</summary>
 internal static class Cookies

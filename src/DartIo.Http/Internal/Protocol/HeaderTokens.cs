@@ -1,7 +1,7 @@
 using Microsoft.Net.Http.Headers;
 using Microsoft.Extensions.Primitives;
 
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>Comma-separated header tokens (<c>Connection</c>, <c>Upgrade</c>, <c>Accept-Encoding</c>), compared without case.</summary>
 internal static class HeaderTokens

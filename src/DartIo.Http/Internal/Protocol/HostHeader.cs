@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>Splits a <c>Host</c> header (<c>name</c>, <c>name:port</c>, <c>[v6]</c>, <c>[v6]:port</c>) into its parts.</summary>
 internal static class HostHeader

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>A request's query parameters, every value of each key in the order sent (<see cref="HttpRequest.QueryParametersAll"/>).</summary>
 internal sealed class QueryParameterMap(Dictionary<string, IReadOnlyList<string>> parameters) : IReadOnlyDictionary<string, IReadOnlyList<string>>

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace DartIo.Internal;
+namespace DartIo.Http.Internal;
 
 /// <summary>
 /// The parts of a request target (RFC 9112 §3.2) as <see cref="HttpRequest.Path"/> and the query parameters give

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Primitives;
 
-namespace DartIo.Internal.WebSockets;
+namespace DartIo.Http.Internal.WebSockets;
 
 /// <summary>
 /// Answers a client's <c>permessage-deflate</c> offers (RFC 7692): the first offer .NET's WebSocket can honour

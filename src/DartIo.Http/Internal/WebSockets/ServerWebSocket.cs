@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 
-namespace DartIo.Internal.WebSockets;
+namespace DartIo.Http.Internal.WebSockets;
 
 /// <summary>
 /// The WebSocket <see cref="WebSocketTransformer"/> hands out: .NET's, with the server's limits reported the way an

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 
-namespace DartIo.Internal.WebSockets;
+namespace DartIo.Http.Internal.WebSockets;
 
 /// <summary>
 /// The stream of an upgraded connection, handed to the WebSocket: it tells the server when the WebSocket has

@@ -5,20 +5,26 @@ using Microsoft.Extensions.Logging;
 namespace DartIo.Internal.Listening;
 
 /// <summary>
-/// One OS listening socket and the <see cref="Sharer"/>s (one per <see cref="ServerSocket"/>) that take its connections.
+/// One OS listening socket and the <see cref="Sharer"/>s (one per server) that take its connections: the first
+/// stages of the accept pipeline (docs/sockets.md): accept on demand, the per-address limit, and round-robin
+/// delivery to the sharers.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Connections are accepted only while some sharer is asking for one: it has an accept request pending,
-/// or it is enumerating (an enumerating sharer keeps asking while its loop body runs, as a Dart subscription
-/// does) and its small inbox has room. Otherwise they wait in the OS backlog. Each accepted connection goes
-/// to the next asking sharer in round-robin order, so sharers that ask are served in turn.
+/// Connections are accepted only while some sharer is asking for one and is below its <c>MaxConnections</c>: it has
+/// an accept request pending, or it is enumerating (an enumerating sharer keeps asking while its loop body runs, as
+/// a Dart subscription does) and its small inbox has room. Otherwise they wait in the OS backlog. Each accepted
+/// connection goes to the next asking sharer in round-robin order, so sharers that ask are served in turn.
 /// </para>
 /// <para>
-/// Nothing is lost: every completion of a request happens under <see cref="_gate"/>, so a request is
-/// handed a connection, cancelled or closed exactly once. A connection accepted while nobody is asking
-/// any more (the asker was cancelled or closed meanwhile), or left in the inbox of a sharer that closed,
-/// goes to the next asker; only when the last sharer leaves are such connections closed.
+/// Nothing is lost: every completion of a request happens under <see cref="_gate"/>, so a request is handed a
+/// connection, cancelled or closed exactly once. A connection accepted while nobody is asking any more (the asker
+/// was cancelled, closed or reached its limit meanwhile), left in the inbox of a sharer that closed, or given back
+/// unread by a closing server, goes to the next asker; only when the last sharer leaves are such connections closed.
+/// </para>
+/// <para>
+/// Every accepted connection is an <see cref="AcceptedConnection"/> holding its place in the limits until it is
+/// released. Running short of descriptors or buffers pauses accepting with back-off (SPEC 7).
 /// </para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "ShutdownAsync, which the last sharer's close awaits, disposes the socket and the token source.")]
@@ -32,32 +38,38 @@ internal sealed class ListeningSocket
     /// </summary>
     internal const int InboxCapacity = 64;
 
+    private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
 
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
+    private readonly Func<CancellationToken, ValueTask<Socket>> _accept;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly List<Sharer> _sharers = [];
-    private readonly Queue<Socket> _undelivered = new();
+    private readonly Queue<AcceptedConnection> _undelivered = new();
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
     private readonly CancellationTokenSource _closing = new();
-    private readonly Task _acceptLoop;
+    private Task _acceptLoop = Task.CompletedTask;
+    private ListenerPolicy _policy = ListenerPolicy.Default;
+    private bool _policyFixed;
     private int _next;
-    private int _pending;   // accept requests waiting, over all sharers
-    private int _openSlots; // room left in the inboxes of enumerating sharers
     private TaskCompletionSource? _demand;
     private NetworkException? _fault;
     private bool _closed;
 
-    private ListeningSocket(Socket socket, InternetAddress address, int port, bool v6Only, bool shared, ILogger logger)
+    private ListeningSocket(Socket? socket, Func<CancellationToken, ValueTask<Socket>> accept, TimeProvider time,
+        InternetAddress address, int port, bool v6Only, bool shared, ILogger logger)
     {
         _socket = socket;
+        _accept = accept;
+        _time = time;
         _logger = logger;
         Address = address;
         Port = port;
         V6Only = v6Only;
         Shared = shared;
         Key = ListenerKey.For(address, port);
-        _acceptLoop = AcceptLoopAsync();
     }
 
     /// <summary>The registry key: the bound address and the actual port.</summary>
@@ -72,6 +84,18 @@ internal sealed class ListeningSocket
     public bool V6Only { get; }
 
     public bool Shared { get; }
+
+    /// <summary>The socket-wide settings, fixed by the first server that started accepting.</summary>
+    public ListenerPolicy Policy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _policy;
+            }
+        }
+    }
 
     /// <summary>Creates the OS socket: the options, bind and listen; an OS refusal is a <see cref="NetworkException"/>.</summary>
     public static ListeningSocket Bind(InternetAddress address, int port, int backlog, bool v6Only, bool shared, ILogger logger)
@@ -93,8 +117,11 @@ internal sealed class ListeningSocket
                 }
 
                 socket.Listen(backlog == 0 ? (int)SocketOptionName.MaxConnections : backlog);
-                var listener = new ListeningSocket(socket, address, actualPort, v6Only, shared, logger);
+                var listening = socket;
+                var listener = new ListeningSocket(listening, token => listening.AcceptAsync(token), TimeProvider.System,
+                    address, actualPort, v6Only, shared, logger);
                 socket = null;
+                listener.Start();
                 Log.Bound(logger, address.Host, actualPort, shared, v6Only);
                 return listener;
             }
@@ -110,6 +137,19 @@ internal sealed class ListeningSocket
         }
     }
 
+    /// <summary>
+    /// A listener without an OS socket whose connections come from <paramref name="accept"/>, with time from
+    /// <paramref name="time"/>: the test seam for the back-off, the fault path and per-connection failures.
+    /// </summary>
+    internal static ListeningSocket ForTests(Func<CancellationToken, ValueTask<Socket>> accept, TimeProvider time, ILogger logger)
+    {
+        var listener = new ListeningSocket(null, accept, time, InternetAddress.LoopbackIPv4, 1, v6Only: false, shared: true, logger);
+        listener.Start();
+        return listener;
+    }
+
+    private void Start() => _acceptLoop = AcceptLoopAsync();
+
     /// <summary>Adds a sharer; called by the registry under its lock.</summary>
     public Sharer AddSharer(InternetAddress address)
     {
@@ -118,6 +158,22 @@ internal sealed class ListeningSocket
             var sharer = new Sharer(this, address);
             _sharers.Add(sharer);
             return sharer;
+        }
+    }
+
+    /// <summary>
+    /// Fixes the socket-wide settings with a server's when it starts accepting: the first server's settings become
+    /// the socket's; a later server's must agree with them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The server set a value other than the socket already has.</exception>
+    public void Fix(ServerSettings settings)
+    {
+        lock (_gate)
+        {
+            var merged = _policy.Merge(settings, _policyFixed, out var conflict)
+                ?? throw new InvalidOperationException(Messages.SharedSettingsConflict(Address.Host, Port, conflict!));
+            _policy = merged;
+            _policyFixed = true;
         }
     }
 
@@ -137,13 +193,7 @@ internal sealed class ListeningSocket
             sharer.IsClosed = true;
             while (sharer.TryTakeRequest(out var request))
             {
-                _pending--;
                 request.Complete(null);
-            }
-
-            if (sharer.IsEnumerating)
-            {
-                _openSlots -= InboxCapacity - sharer.Inbox.Count;
             }
 
             if (_sharers.Count > 0)
@@ -151,6 +201,7 @@ internal sealed class ListeningSocket
                 _next %= _sharers.Count;
                 while (sharer.Inbox.TryDequeue(out var meantForIt))
                 {
+                    sharer.Open--;
                     DispatchLocked(meantForIt); // never lost: it goes to another sharer
                 }
 
@@ -172,25 +223,89 @@ internal sealed class ListeningSocket
     public async Task ShutdownAsync()
     {
         await _closing.CancelAsync().ConfigureAwait(false);
-        _socket.Dispose();
+        _socket?.Dispose();
         await _acceptLoop.ConfigureAwait(false);
+        List<AcceptedConnection> orphans;
         lock (_gate)
         {
-            while (_undelivered.TryDequeue(out var orphan))
-            {
-                orphan.Dispose();
-            }
+            orphans = [.. _undelivered];
+            _undelivered.Clear();
         }
 
+        orphans.ForEach(orphan => orphan.Drop());
         _closing.Dispose();
         Log.Closed(_logger, Address.Host, Port);
     }
 
-    private ValueTask<Socket?> AcceptAsync(Sharer sharer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts a connection against the per-address limit under the client address a PROXY header gave it (before
+    /// the header, the limit cannot know the client).
+    /// </summary>
+    /// <returns>False when that address already has its limit of connections: the caller closes this one.</returns>
+    public bool TryCountAddress(AcceptedConnection connection, IPAddress address)
+    {
+        lock (_gate)
+        {
+            return TryCountAddressLocked(connection, address);
+        }
+    }
+
+    /// <summary>Gives a connection's place back: its sharer's count, its address's count. Called once per connection.</summary>
+    internal void Release(AcceptedConnection connection)
+    {
+        lock (_gate)
+        {
+            if (connection.CountedAddress is { } address && _perAddress.TryGetValue(address, out var count))
+            {
+                if (count <= 1)
+                {
+                    _perAddress.Remove(address);
+                }
+                else
+                {
+                    _perAddress[address] = count - 1;
+                }
+            }
+
+            if (connection.Owner is { } owner)
+            {
+                var wasAtLimit = owner.AtLimit;
+                owner.Open--;
+                connection.Owner = null;
+                if (wasAtLimit && !owner.AtLimit)
+                {
+                    DrainUndeliveredLocked();
+                    SignalDemandLocked();
+                }
+            }
+        }
+    }
+
+    private bool TryCountAddressLocked(AcceptedConnection connection, IPAddress address)
+    {
+        var limit = _policy.MaxConnectionsPerAddress;
+        if (limit == 0 || connection.CountedAddress is not null)
+        {
+            return true;
+        }
+
+        var key = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        _perAddress.TryGetValue(key, out var count);
+        if (count >= limit)
+        {
+            return false;
+        }
+
+        _perAddress[key] = count + 1;
+        connection.CountedAddress = key;
+        return true;
+    }
+
+    private ValueTask<AcceptedConnection?> AcceptAsync(Sharer sharer, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            return ValueTask.FromCanceled<Socket?>(cancellationToken);
+            return ValueTask.FromCanceled<AcceptedConnection?>(cancellationToken);
         }
 
         AcceptRequest request;
@@ -198,28 +313,29 @@ internal sealed class ListeningSocket
         {
             if (sharer.IsClosed)
             {
-                return new ValueTask<Socket?>((Socket?)null);
+                return new ValueTask<AcceptedConnection?>((AcceptedConnection?)null);
             }
 
             if (sharer.Inbox.TryDequeue(out var delivered))
             {
-                RefillSlotLocked(sharer);
-                return new ValueTask<Socket?>(delivered);
+                DrainUndeliveredLocked(); // a place in the inbox came free
+                SignalDemandLocked();
+                return new ValueTask<AcceptedConnection?>(delivered);
             }
 
             if (_fault is not null)
             {
-                return ValueTask.FromException<Socket?>(_fault);
+                return ValueTask.FromException<AcceptedConnection?>(_fault);
             }
 
-            if (_undelivered.TryDequeue(out var ready))
+            if (!sharer.AtLimit && _undelivered.TryDequeue(out var ready))
             {
-                return new ValueTask<Socket?>(ready);
+                TakeLocked(sharer, ready);
+                return new ValueTask<AcceptedConnection?>(ready);
             }
 
             request = new AcceptRequest(sharer);
             sharer.Enqueue(request);
-            _pending++;
             SignalDemandLocked();
         }
 
@@ -230,7 +346,7 @@ internal sealed class ListeningSocket
                 request);
         }
 
-        return new ValueTask<Socket?>(request.Task);
+        return new ValueTask<AcceptedConnection?>(request.Task);
     }
 
     private void Cancel(AcceptRequest request, CancellationToken cancellationToken)
@@ -239,7 +355,7 @@ internal sealed class ListeningSocket
         {
             if (request.TrySetCanceled(cancellationToken))
             {
-                _pending--; // the request stays queued, completed; TryTakeRequest skips it
+                request.Owner.Pending--; // the request stays queued, completed; TryTakeRequest skips it
             }
         }
     }
@@ -255,82 +371,132 @@ internal sealed class ListeningSocket
             }
 
             sharer.IsEnumerating = true;
-            for (var i = 0; i < InboxCapacity; i++)
-            {
-                RefillSlotLocked(sharer);
-            }
+            DrainUndeliveredLocked();
+            SignalDemandLocked();
         }
     }
 
-    /// <summary>A place in an enumerating sharer's inbox came free: fill it from what nobody took yet, or ask the OS for more.</summary>
-    private void RefillSlotLocked(Sharer sharer)
+    /// <summary>A server that closes hands back a connection it took but never read from: it goes to the next asker.</summary>
+    private void Return(AcceptedConnection connection)
     {
-        if (!sharer.IsEnumerating)
+        lock (_gate)
         {
-            return;
+            if (connection.Owner is { } owner)
+            {
+                owner.Open--;
+                connection.Owner = null;
+            }
+
+            if (!_closed)
+            {
+                DispatchLocked(connection);
+                return;
+            }
         }
 
-        if (_undelivered.TryDequeue(out var waiting))
+        connection.Drop();
+    }
+
+    /// <summary>True while some sharer asks for a connection and is below its limit. Called under the lock.</summary>
+    private bool HasDemandLocked()
+    {
+        foreach (var sharer in _sharers)
         {
-            sharer.Inbox.Enqueue(waiting);
-            return;
+            if (sharer.CanTake)
+            {
+                return true;
+            }
         }
 
-        _openSlots++;
-        SignalDemandLocked();
+        return false;
     }
 
     private void SignalDemandLocked()
     {
-        if (_demand is not null && _pending + _openSlots > 0)
+        if (_demand is not null && HasDemandLocked())
         {
             _demand.TrySetResult();
             _demand = null;
         }
     }
 
-    /// <summary>Hands an accepted connection to the next asking sharer, or keeps it for the next asker.</summary>
-    private void Dispatch(Socket accepted)
+    /// <summary>Hands connections nobody took yet to sharers that ask now. Called under the lock.</summary>
+    private void DrainUndeliveredLocked()
     {
-        SendQueue.Bound(accepted); // every accepted connection, whichever server (plain, TLS, HTTP) takes it
+        while (_undelivered.Count > 0 && HasDemandLocked())
+        {
+            DispatchLocked(_undelivered.Dequeue());
+        }
+    }
+
+    /// <summary>After-accept: the per-address limit (without the PROXY protocol), then delivery to the next asker.</summary>
+    private void Dispatch(Socket socket)
+    {
+        SendQueue.Bound(socket); // every accepted connection, whichever server (plain, TLS, HTTP) takes it
+        var connection = new AcceptedConnection(this, socket, countedAddress: null);
+        string? refusedAddress = null;
         lock (_gate)
         {
             if (!_closed)
             {
-                DispatchLocked(accepted);
-                return;
+                if (_policy.ProxyProtocol == ProxyProtocolMode.None && socket.RemoteEndPoint is IPEndPoint { Address: var peer }
+                    && !TryCountAddressLocked(connection, peer))
+                {
+                    refusedAddress = peer.ToString();
+                }
+                else
+                {
+                    DispatchLocked(connection);
+                    return;
+                }
             }
         }
 
-        accepted.Dispose(); // the last sharer has gone: nobody is left to serve it
+        if (refusedAddress is not null)
+        {
+            Log.PerAddressLimitReached(_logger, connection.Describe(), Address.Host, Port, _policy.MaxConnectionsPerAddress);
+        }
+
+        connection.Drop(); // over its address's limit, or the last sharer has gone: nobody is left to serve it
     }
 
     /// <summary>Round-robin over the sharers from <see cref="_next"/>: a pending request first, else room in an inbox.</summary>
-    private void DispatchLocked(Socket accepted)
+    private void DispatchLocked(AcceptedConnection connection)
     {
         var count = _sharers.Count;
         for (var i = 0; i < count; i++)
         {
             var index = (_next + i) % count;
             var sharer = _sharers[index];
+            if (sharer.AtLimit)
+            {
+                continue;
+            }
+
             if (sharer.TryTakeRequest(out var request))
             {
                 _next = (index + 1) % count;
-                _pending--;
-                request.Complete(accepted);
+                TakeLocked(sharer, connection);
+                request.Complete(connection);
                 return;
             }
 
             if (sharer.IsEnumerating && sharer.Inbox.Count < InboxCapacity)
             {
                 _next = (index + 1) % count;
-                _openSlots--;
-                sharer.Inbox.Enqueue(accepted);
+                TakeLocked(sharer, connection);
+                sharer.Inbox.Enqueue(connection);
                 return;
             }
         }
 
-        _undelivered.Enqueue(accepted);
+        _undelivered.Enqueue(connection);
+    }
+
+    private static void TakeLocked(Sharer sharer, AcceptedConnection connection)
+    {
+        connection.Owner = sharer;
+        sharer.Open++;
     }
 
     private async Task AcceptLoopAsync()
@@ -346,7 +512,7 @@ internal sealed class ListeningSocket
                     return;
                 }
 
-                demand = _pending + _openSlots > 0
+                demand = HasDemandLocked()
                     ? Task.CompletedTask
                     : (_demand ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
@@ -356,7 +522,7 @@ internal sealed class ListeningSocket
             Socket accepted;
             try
             {
-                accepted = await _socket.AcceptAsync(_closing.Token).ConfigureAwait(false);
+                accepted = await _accept(_closing.Token).ConfigureAwait(false);
                 backoff = TimeSpan.Zero;
             }
             catch (Exception) when (_closing.IsCancellationRequested)
@@ -371,11 +537,11 @@ internal sealed class ListeningSocket
             catch (SocketException ex) when (IsResourceShortage(ex.SocketErrorCode))
             {
                 // Like Go's net/http: out of descriptors or buffers is temporary; wait and try again.
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
+                backoff = backoff == TimeSpan.Zero ? s_firstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
                 Log.AcceptBackoff(_logger, Address.Host, Port, ex.SocketErrorCode, backoff);
                 try
                 {
-                    await Task.Delay(backoff, _closing.Token).ConfigureAwait(false);
+                    await Task.Delay(backoff, _time, _closing.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -407,8 +573,6 @@ internal sealed class ListeningSocket
                     request.Fail(_fault);
                 }
             }
-
-            _pending = 0;
         }
     }
 
@@ -420,7 +584,7 @@ internal sealed class ListeningSocket
     private static bool IsResourceShortage(SocketError error) =>
         error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable;
 
-    /// <summary>One <see cref="ServerSocket"/>'s place on a listening socket: its queue of pending accepts.</summary>
+    /// <summary>One server's place on a listening socket: its pending accepts, its inbox and its count of open connections.</summary>
     internal sealed class Sharer
     {
         private readonly Queue<AcceptRequest> _requests = new();
@@ -436,6 +600,15 @@ internal sealed class ListeningSocket
         /// <summary>The address as this sharer's bind gave it (its host name is the bind's string).</summary>
         public InternetAddress Address { get; }
 
+        /// <summary>This server's <c>MaxConnections</c>; 0: no limit. Set before it first asks.</summary>
+        public int Limit { get; set; }
+
+        /// <summary>Connections handed to this sharer and not released yet, its inbox included (under the lock).</summary>
+        public int Open { get; set; }
+
+        /// <summary>Accept requests waiting (under the lock).</summary>
+        public int Pending { get; set; }
+
         /// <summary>Set under the listener's lock once the sharer has left.</summary>
         public bool IsClosed { get; set; }
 
@@ -443,15 +616,28 @@ internal sealed class ListeningSocket
         public bool IsEnumerating { get; set; }
 
         /// <summary>Connections handed to this enumerating sharer that its loop has not taken yet (under the lock).</summary>
-        public Queue<Socket> Inbox { get; } = new();
+        public Queue<AcceptedConnection> Inbox { get; } = new();
+
+        /// <summary>True while this sharer has as many connections open as its limit allows (under the lock).</summary>
+        public bool AtLimit => Limit > 0 && Open >= Limit;
+
+        /// <summary>True while this sharer asks for a connection and may take one (under the lock).</summary>
+        public bool CanTake => !IsClosed && !AtLimit && (Pending > 0 || (IsEnumerating && Inbox.Count < InboxCapacity));
 
         /// <summary>The next connection for this sharer, or null once it is closed.</summary>
-        public ValueTask<Socket?> AcceptAsync(CancellationToken cancellationToken) => Listener.AcceptAsync(this, cancellationToken);
+        public ValueTask<AcceptedConnection?> AcceptAsync(CancellationToken cancellationToken) => Listener.AcceptAsync(this, cancellationToken);
 
         /// <summary>From now on this sharer asks continuously (it is a subscribed stream, not a one-off accept).</summary>
         public void StartEnumerating() => Listener.StartEnumerating(this);
 
-        internal void Enqueue(AcceptRequest request) => _requests.Enqueue(request);
+        /// <summary>Gives back a connection this sharer took but never read from, for the next asker.</summary>
+        public void Return(AcceptedConnection connection) => Listener.Return(connection);
+
+        internal void Enqueue(AcceptRequest request)
+        {
+            _requests.Enqueue(request);
+            Pending++;
+        }
 
         /// <summary>Takes the oldest request still waiting, dropping cancelled ones. Called under the listener's lock.</summary>
         internal bool TryTakeRequest(out AcceptRequest request)
@@ -460,6 +646,7 @@ internal sealed class ListeningSocket
             {
                 if (!request.Task.IsCompleted)
                 {
+                    Pending--;
                     return true;
                 }
             }
@@ -468,16 +655,16 @@ internal sealed class ListeningSocket
         }
     }
 
-    /// <summary>One pending accept: completed under the listener's lock with a socket, null (closed), a fault or cancellation.</summary>
-    internal sealed class AcceptRequest(Sharer owner) : TaskCompletionSource<Socket?>(TaskCreationOptions.RunContinuationsAsynchronously)
+    /// <summary>One pending accept: completed under the listener's lock with a connection, null (closed), a fault or cancellation.</summary>
+    internal sealed class AcceptRequest(Sharer owner) : TaskCompletionSource<AcceptedConnection?>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public Sharer Owner { get; } = owner;
 
         public CancellationTokenRegistration Registration { get; set; }
 
-        public void Complete(Socket? socket)
+        public void Complete(AcceptedConnection? connection)
         {
-            TrySetResult(socket);
+            TrySetResult(connection);
             Registration.Unregister();
         }
 
