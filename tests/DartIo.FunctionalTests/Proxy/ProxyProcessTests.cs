@@ -81,13 +81,8 @@ public sealed class ProxyProcessTests
         });
         await using var proxy = await ProxyProcess.StartHaProxyAsync(((IPEndPoint)listener.LocalEndPoint!).Port, ProxyHeaderKind.V2);
 
-        using var client = await proxy.ConnectAsync();
-        await using var tls = new SslStream(new NetworkStream(client, ownsSocket: false));
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            RemoteCertificateValidationCallback = HttpServerSecureTests.TrustTestCa,
-        }).Within();
+        var (tls, _) = await proxy.ConnectTlsAsync();
+        await using var _ = tls;
         await tls.WriteAsync("hello"u8.ToArray());
         var answer = await Loopback.ReadToEndAsync(tls);
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using DartIo.FunctionalTests.Http;
@@ -43,17 +42,12 @@ public sealed class ProxyProtocolThroughProxiesTests
         });
         await using var proxy = await ProxyProcess.StartHaProxyAsync(server.Port, ProxyHeaderKind.V2);
 
-        using var client = await proxy.ConnectAsync();
-        await using var tls = new SslStream(new NetworkStream(client, ownsSocket: false));
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            RemoteCertificateValidationCallback = HttpServerSecureTests.TrustTestCa,
-        }).Within();
+        var (tls, client) = await proxy.ConnectTlsAsync();
+        await using var _ = tls;
         var seen = await Loopback.ReadToEndAsync(tls);
 
         await serving.Within();
-        Assert.Equal($"127.0.0.7 {((IPEndPoint)client.LocalEndPoint!).Port} 2", seen);
+        Assert.Equal($"127.0.0.7 {client.Port} 2", seen);
     }
 
     [HaProxyFact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using DartIo.Tests.Tls;
@@ -117,6 +118,30 @@ internal sealed class ProxyProcess : IAsyncDisposable
 
     /// <summary>A client socket bound to <paramref name="source"/> (default <see cref="ClientAddress"/>) and connected to the proxy.</summary>
     public Task<Socket> ConnectAsync(IPAddress? source = null) => Loopback.ConnectFromAsync(source ?? ClientAddress, IPAddress.Loopback, Port);
+
+    /// <summary>
+    /// A TLS client through the proxy from <see cref="ClientAddress"/>, authenticated to a server for localhost with a
+    /// certificate of the test CA (the server behind the proxy does TLS; the proxy passes bytes); with its own endpoint.
+    /// </summary>
+    public async Task<(SslStream Tls, IPEndPoint Client)> ConnectTlsAsync()
+    {
+        var socket = await ConnectAsync();
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                RemoteCertificateValidationCallback = DartIo.FunctionalTests.Http.HttpServerSecureTests.TrustTestCa,
+            }).Within();
+            return (tls, (IPEndPoint)socket.LocalEndPoint!);
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>What the proxy has written to stderr so far (complete once it has exited), for assertion messages.</summary>
     public async Task<string> ErrorsAfterExitAsync()
