@@ -12,6 +12,7 @@ needed=()
 command -v openssl >/dev/null 2>&1 || needed+=(openssl)
 command -v pk12util >/dev/null 2>&1 || needed+=(libnss3-tools)
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
+command -v python3 >/dev/null 2>&1 || needed+=(python3) # binds the proxies' listening sockets
 [[ -x /usr/sbin/haproxy ]] || needed+=(haproxy)
 [[ -x /usr/sbin/nginx ]] || needed+=(nginx)
 [[ -e /usr/lib/nginx/modules/ngx_stream_module.so ]] || needed+=(libnginx-mod-stream)
