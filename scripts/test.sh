@@ -6,15 +6,27 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Tools the functional tests run as peers: openssl (s_client against dartio echo --tls), pk12util (NSS import),
-# chromium (a headless browser opening a WebSocket over HTTP/2).
+# chromium (a headless browser opening a WebSocket over HTTP/2), haproxy and nginx with its stream module (proxies
+# in front of the servers, sending PROXY protocol headers; the tests start them, never the system services).
 needed=()
 command -v openssl >/dev/null 2>&1 || needed+=(openssl)
 command -v pk12util >/dev/null 2>&1 || needed+=(libnss3-tools)
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
+command -v python3 >/dev/null 2>&1 || needed+=(python3) # binds the proxies' listening sockets
+[[ -x /usr/sbin/haproxy ]] || needed+=(haproxy)
+[[ -x /usr/sbin/nginx ]] || needed+=(nginx)
+[[ -e /usr/lib/nginx/modules/ngx_stream_module.so ]] || needed+=(libnginx-mod-stream)
 if ((${#needed[@]} > 0)); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${needed[*]}" >&2
+    # No package may start its service (nginx's would take port 80): policy-rc.d refuses, unless one is there already.
+    policy=
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+    fi
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${needed[@]}" >/dev/null
+    [[ -z $policy ]] || rm -f "$policy"
   else
     echo "note: ${needed[*]} missing and cannot be installed here; the tests that need them will fail" >&2
   fi

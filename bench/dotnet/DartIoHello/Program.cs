@@ -1,11 +1,13 @@
 // The DartIo side of the HTTP cases: HttpServer answering "Hello, World!", written as a Dart user would.
 //
-//   DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N] [--inline]
+//   DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N] [--inline] [--proxy-protocol required|optional]
 //
 // --mode listen (the default) serves with HttpServer.Listen; foreach with `await foreach` over the server.
 // --tls binds with BindSecureAsync (HTTP/1.1, and HTTP/2 when the client offers it by ALPN).
 // --sharers N binds N shared servers on one port (Dart's `shared: true`), each serving on its own.
 // --inline sets HttpServer.InlineCompletions: Kestrel's socket I/O on .NET's socket event thread.
+// --proxy-protocol sets HttpServer.ProxyProtocol: every connection (required) or any that starts with one (optional)
+// begins with a PROXY protocol header, as HAProxy's send-proxy-v2 sends (case 9).
 //
 // Binds 127.0.0.1 on an ephemeral port and prints its URL as the first line on stdout. On SIGTERM or Ctrl+C it
 // closes the servers and prints "counts: C1 C2 ..." (requests served by each sharer) before it exits.
@@ -20,6 +22,7 @@ var mode = "listen";
 string? certificate = null, key = null;
 var sharers = 1;
 var inline = false;
+var proxyProtocol = ProxyProtocolMode.None;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -28,8 +31,12 @@ for (var i = 0; i < args.Length; i++)
         case "--tls" when i + 2 < args.Length: certificate = args[++i]; key = args[++i]; break;
         case "--sharers" when i + 1 < args.Length: sharers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--inline": inline = true; break;
+        case "--proxy-protocol" when i + 1 < args.Length && args[i + 1] is "required" or "optional":
+            proxyProtocol = args[++i] == "required" ? ProxyProtocolMode.Required : ProxyProtocolMode.Optional;
+            break;
         default:
-            Console.Error.WriteLine("usage: DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N] [--inline]");
+            Console.Error.WriteLine(
+                "usage: DartIoHello [--mode listen|foreach] [--tls CERT.pem KEY.pem] [--sharers N] [--inline] [--proxy-protocol required|optional]");
             return 2;
     }
 }
@@ -69,6 +76,7 @@ for (var i = 0; i < servers.Count; i++)
     var server = servers[i];
     var slot = i * 8;
     server.InlineCompletions = inline;
+    server.ProxyProtocol = proxyProtocol; // the OS socket's setting: every sharer names the same
     server.DefaultResponseHeaders.RemoveAll("X-Frame-Options");
     server.DefaultResponseHeaders.RemoveAll("X-Content-Type-Options");
     server.DefaultResponseHeaders.RemoveAll("X-XSS-Protection");

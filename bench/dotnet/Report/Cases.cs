@@ -41,6 +41,8 @@ internal static class Cases
             ["dartio-x2", "dartio-x4"], "7b spread"),
         new("8-memory", "8. Resident memory per idle keep-alive connection (10,000 connections, LoadClient idle)", "KiB/conn", "kestrel", false,
             ["kestrel", "dartio-listen", "go", "nginx"], "8 memory"),
+        new("9-proxy", "9. Plaintext hello through HAProxy (mode tcp), 64 keep-alive connections (wrk): the PROXY header's cost", "req/s",
+            "kestrel-haproxy", true, ["kestrel-haproxy", "dartio-haproxy", "dartio-haproxy-v2"], "9 PROXY"),
     ];
 
     public static string Label(string server) => server switch
@@ -65,6 +67,9 @@ internal static class Cases
         "dartio-x1" => "DartIo, 1 server",
         "dartio-x2" => "DartIo, 2 sharers",
         "dartio-x4" => "DartIo, 4 sharers",
+        "kestrel-haproxy" => "Kestrel, no header",
+        "dartio-haproxy" => "DartIo Listen, no header",
+        "dartio-haproxy-v2" => "DartIo Listen, send-proxy-v2 and ProxyProtocol = Required",
         _ => server,
     };
 

@@ -17,6 +17,26 @@ internal static class Loopback
         return socket;
     }
 
+    /// <summary>
+    /// A plain .NET client socket bound to <paramref name="source"/> (port 0) and connected to a port on an address: the
+    /// server, or a proxy in front of it, sees <paramref name="source"/> as the client (any 127.x.y.z works on loopback).
+    /// </summary>
+    public static async Task<Socket> ConnectFromAsync(IPAddress source, IPAddress address, int port)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Bind(new IPEndPoint(source, 0));
+            await socket.ConnectAsync(new IPEndPoint(address, port)).Within();
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Sends a message, half-closes, and reads everything back until the peer closes.</summary>
     public static async Task<string> RoundTripAsync(Socket socket, string message)
     {
