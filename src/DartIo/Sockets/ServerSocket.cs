@@ -252,7 +252,16 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
             throw new InvalidOperationException(Messages.AlreadySubscribed);
         }
 
-        Start().StartEnumerating();
+        try
+        {
+            Start().StartEnumerating();
+        }
+        catch (InvalidOperationException)
+        {
+            Volatile.Write(ref _subscribed, 0); // refused for its settings: the subscription was never taken
+            throw;
+        }
+
         return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 

@@ -240,7 +240,18 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
             throw new InvalidOperationException(Messages.AlreadySubscribed);
         }
 
-        return EnumerateAsync(_inner.GetAsyncEnumerator(cancellationToken)).GetAsyncEnumerator(cancellationToken);
+        IAsyncEnumerator<SocketConnection> connections;
+        try
+        {
+            connections = _inner.GetAsyncEnumerator(cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            Volatile.Write(ref _subscribed, 0); // refused for its settings: the subscription was never taken
+            throw;
+        }
+
+        return EnumerateAsync(connections).GetAsyncEnumerator(cancellationToken);
     }
 
     /// <summary>

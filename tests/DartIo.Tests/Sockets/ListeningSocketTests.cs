@@ -111,6 +111,21 @@ public sealed class ListeningSocketTests
     }
 
     [Fact]
+    public async Task AcceptLoop_AcceptFunctionThrowsSomethingElse_SharersFailInsteadOfWaitingForever()
+    {
+        await using var harness = new Harness();
+        var sharer = harness.AddSharer();
+        var pending = sharer.AcceptAsync(CancellationToken.None).AsTask();
+
+        harness.Accept.Throw(new InvalidOperationException("not a socket error"));
+
+        var failed = await Assert.ThrowsAsync<NetworkException>(() => pending.WaitAsync(Patience));
+        Assert.Contains("not a socket error", failed.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(failed.InnerException);
+        Assert.Equal(LogLevel.Error, Assert.Single(harness.Entries(5)).Level);
+    }
+
+    [Fact]
     public async Task Sharer_AtMaxConnections_ConnectionsGoToTheOtherSharerUntilOneIsReleased()
     {
         await using var harness = new Harness();

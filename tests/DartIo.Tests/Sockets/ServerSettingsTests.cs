@@ -91,6 +91,22 @@ public sealed class ServerSettingsTests
     }
 
     [Fact]
+    public void Merge_SameTrustedProxiesInAnotherOrder_IsNoConflict()
+    {
+        var first = new ServerSettings();
+        first.TrustedProxies.Add(IPNetwork.Parse("10.0.0.0/8"));
+        first.TrustedProxies.Add(IPNetwork.Parse("192.0.2.0/24"));
+        var later = new ServerSettings();
+        later.TrustedProxies.Add(IPNetwork.Parse("192.0.2.0/24"));
+        later.TrustedProxies.Add(IPNetwork.Parse("10.0.0.0/8"));
+
+        var socket = ListenerPolicy.Default.Merge(first, fixedBefore: false, out _)!;
+
+        Assert.Same(socket, socket.Merge(later, fixedBefore: true, out var conflict));
+        Assert.Null(conflict);
+    }
+
+    [Fact]
     public void Trusts_EmptyList_EveryPeerListed_OnlyPeersInsideIncludingMappedIPv4()
     {
         var everyone = ListenerPolicy.Default;

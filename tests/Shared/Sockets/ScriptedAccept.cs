@@ -17,9 +17,12 @@ internal sealed class ScriptedAccept
     /// <summary>The next accept fails with this OS error.</summary>
     public void Fail(SocketError error) => _outcomes.Writer.TryWrite(new SocketException((int)error));
 
+    /// <summary>The next accept throws this (what no real socket throws: the listener must still not die unseen).</summary>
+    public void Throw(Exception error) => _outcomes.Writer.TryWrite(error);
+
     public async ValueTask<Socket> AcceptAsync(CancellationToken cancellationToken)
     {
         var outcome = await _outcomes.Reader.ReadAsync(cancellationToken);
-        return outcome is SocketException error ? throw error : (Socket)outcome;
+        return outcome is Exception error ? throw error : (Socket)outcome;
     }
 }

@@ -60,7 +60,7 @@ internal sealed record ListenerPolicy(int MaxConnectionsPerAddress, ProxyProtoco
             {
                 conflict = $"ProxyProtocol is {ProxyProtocol}";
             }
-            else if (settings.TrustedProxies.Count > 0 && !settings.TrustedProxies.SequenceEqual(TrustedProxies))
+            else if (settings.TrustedProxies.Count > 0 && !settings.TrustedProxies.ToHashSet().SetEquals(TrustedProxies))
             {
                 conflict = $"TrustedProxies is [{string.Join(", ", TrustedProxies)}]";
             }

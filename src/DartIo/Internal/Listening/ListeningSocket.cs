@@ -577,8 +577,10 @@ internal sealed class ListeningSocket
 
                 continue;
             }
-            catch (SocketException ex)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                // Any other failure of the listening socket (a SocketException the OS gives for good, or whatever an
+                // accept function throws) ends every sharer's stream with it, rather than ending the loop unseen.
                 _budget.Release();
                 Fault(ex);
                 return;
@@ -602,12 +604,13 @@ internal sealed class ListeningSocket
         }
     }
 
-    private void Fault(SocketException ex)
+    private void Fault(Exception ex)
     {
         Log.ListenerFaulted(_logger, Address.Host, Port, ex);
+        var error = ex is SocketException socketError ? OSErrors.FromSocketException(socketError) : new OSError(ex.Message);
         lock (_gate)
         {
-            _fault = new NetworkException(Messages.AcceptFailed, OSErrors.FromSocketException(ex), Address, Port, ex);
+            _fault = new NetworkException(Messages.AcceptFailed, error, Address, Port, ex);
             foreach (var sharer in _sharers)
             {
                 while (sharer.TryTakeRequest(out var request))
