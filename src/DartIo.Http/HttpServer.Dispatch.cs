@@ -1,0 +1,188 @@
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using DartIo.Http.Internal;
+using DartIo.Http.Internal.Hosting;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace DartIo;
+
+/// <content>Request dispatch: each request Kestrel hands over goes to the <see cref="Listen"/> handler or the enumeration, and its response is seen to the end.</content>
+public sealed partial class HttpServer
+{
+    /// <summary>The server's logger, for what its requests (an upgraded WebSocket) log.</summary>
+    internal ILogger Logger => _logger;
+
+    internal HttpRequest CreateRequest(IFeatureCollection features)
+    {
+        var connection = features.Get<ConnectionState>();
+        connection?.RequestStarted();
+        var request = new HttpRequest(features, connection, this, _secure);
+        request.Response.ApplyDefaults(_defaultResponseHeaders.Snapshot, _serverHeader);
+        return request;
+    }
+
+    internal Task ProcessRequestAsync(HttpRequest request)
+    {
+        if (_handler is { } handler)
+        {
+            Task handling;
+            try
+            {
+                handling = handler(request);
+            }
+            catch (Exception ex)
+            {
+                return HandlerFailedAsync(request, ex);
+            }
+
+            return handling.IsCompletedSuccessfully ? AfterHandler(request) : AwaitHandlerAsync(handling, request);
+        }
+
+        if (_requests is { } requests && requests.Writer.TryWrite(request))
+        {
+            return WhenRespondedAsync(request.Response);
+        }
+
+        // The stream has ended (the server is closing): nobody will take this request.
+        return RefuseAsync(request);
+    }
+
+    /// <summary>Answers 503 (and closes the connection) to a request that no subscriber will see.</summary>
+    private Task RefuseAsync(HttpRequest request)
+    {
+        HttpLog.RequestAfterClose(_logger, _source.Address.Host, _source.Port);
+        if (request.Response.TryReset(StatusCodes.Status503ServiceUnavailable))
+        {
+            request.Response.PersistentConnection = false;
+        }
+
+        return request.Response.CloseAsync();
+    }
+
+    internal static void EndRequest(HttpRequest request)
+    {
+        request.Connection?.RequestEnded();
+        if (!request.Response.IsClosed)
+        {
+            request.Response.Abandon();
+        }
+    }
+
+    /// <summary>Kestrel's request waits here, in <c>await foreach</c> mode, for the consumer's answer.</summary>
+    private static Task WhenRespondedAsync(HttpResponse response)
+    {
+        var responded = response.WhenResponded();
+        return responded.IsCompleted ? AfterResponse(response) : AwaitResponseAsync(responded, response);
+    }
+
+    private static async Task AwaitResponseAsync(Task responded, HttpResponse response)
+    {
+        await responded.ConfigureAwait(false);
+        await AfterResponse(response).ConfigureAwait(false);
+    }
+
+    /// <summary>An upgraded connection belongs to the WebSocket until it is done; any other is free now.</summary>
+    private static Task AfterResponse(HttpResponse response) =>
+        response.Request.Upgraded ?? Task.CompletedTask;
+
+    private static Task AfterHandler(HttpRequest request)
+    {
+        if (request.Upgraded is { } upgraded)
+        {
+            return upgraded;
+        }
+
+        return request.Response.IsClosed ? Task.CompletedTask : request.Response.CloseAsync();
+    }
+
+    private async Task AwaitHandlerAsync(Task handling, HttpRequest request)
+    {
+        try
+        {
+            await handling.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await HandlerFailedAsync(request, ex).ConfigureAwait(false);
+            return;
+        }
+
+        await AfterHandler(request).ConfigureAwait(false);
+    }
+
+    private Task HandlerFailedAsync(HttpRequest request, Exception exception)
+    {
+        var response = request.Response;
+        if (exception is IOException or OperationCanceledException or HttpException && response.ConnectionGone)
+        {
+            // The handler failed because its client went away (or a forced close cut it): that is no application error.
+            return response.CloseAborted(exception.Message);
+        }
+
+        if (exception is WebSocketException && request.Upgraded is not null)
+        {
+            // A WebSocket its peer broke, or that a limit closed (1009, no pong to a ping): the client's doing. The
+            // connection ends as after any WebSocket, once the socket is disposed, so its close frame still goes out.
+            HttpLog.WebSocketHandlerEnded(_logger, request.Method, request.RawTarget, exception.Message);
+            return AfterHandler(request);
+        }
+
+        HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);
+        if (response.TryReset(StatusCodes.Status500InternalServerError))
+        {
+            return response.CloseAsync();
+        }
+
+        if (!response.IsClosed || request.Upgraded is not null)
+        {
+            // Part of the response is out (or buffered in Kestrel): all that is left is to cut the connection.
+            request.Features.Get<IHttpRequestLifetimeFeature>()?.Abort();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Logs, at Debug, a response cut short because its connection went away (SPEC 12: a client's abort is no error).</summary>
+    internal void LogResponseAborted(HttpRequest request, string reason) =>
+        HttpLog.ResponseAborted(_logger, request.Method, request.RawTarget, reason);
+
+    private async IAsyncEnumerable<HttpRequest> EnumerateAsync(ChannelReader<HttpRequest> reader,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var request))
+                {
+                    yield return request;
+                }
+            }
+        }
+        finally
+        {
+            await CloseAsync().ConfigureAwait(false);
+
+            // Requests that were queued when the loop ended would otherwise wait for an answer forever.
+            while (reader.TryRead(out var leftover))
+            {
+                try
+                {
+                    await RefuseAsync(leftover).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException)
+                {
+                    // Its client has gone already.
+                }
+            }
+        }
+    }
+}
