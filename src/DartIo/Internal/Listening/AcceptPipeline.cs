@@ -266,11 +266,19 @@ internal sealed class AcceptPipeline
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.AdmissionFailed(_logger, accepted.Describe(), _sharer.Address.Host, _sharer.Listener.Port, ex.Message);
-            accepted.Drop();
+            try
+            {
+                Log.AdmissionFailed(_logger, accepted.Describe(), _sharer.Address.Host, _sharer.Listener.Port, ex.Message);
+            }
+            finally
+            {
+                accepted.Drop();
+            }
         }
-
-        Finish(connection);
+        finally
+        {
+            Finish(connection); // whatever happened: a stage that never finishes would hold CloseAsync forever
+        }
     }
 
     /// <summary>Hands a finished connection to the oldest waiter, or keeps it for the next; then lets the pump go on.</summary>
