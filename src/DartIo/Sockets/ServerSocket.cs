@@ -244,24 +244,18 @@ public sealed class ServerSocket : IAsyncEnumerable<SocketConnection>, IAsyncDis
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait for the next connection.</param>
     /// <returns>The enumerator.</returns>
-    /// <exception cref="InvalidOperationException">The server has already been enumerated once.</exception>
+    /// <exception cref="InvalidOperationException">The server has already been enumerated once; or another server on the shared socket has other socket-wide settings (nothing is subscribed then: correct them and enumerate again).</exception>
     public IAsyncEnumerator<SocketConnection> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
+        // The settings first: a conflict with the shared socket's throws before the single subscription is taken,
+        // so the caller may correct them and subscribe again (as HttpServer.Listen allows).
+        var pipeline = Start();
         if (Interlocked.Exchange(ref _subscribed, 1) != 0)
         {
             throw new InvalidOperationException(Messages.AlreadySubscribed);
         }
 
-        try
-        {
-            Start().StartEnumerating();
-        }
-        catch (InvalidOperationException)
-        {
-            Volatile.Write(ref _subscribed, 0); // refused for its settings: the subscription was never taken
-            throw;
-        }
-
+        pipeline.StartEnumerating();
         return EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 

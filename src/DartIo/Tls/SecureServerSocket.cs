@@ -232,23 +232,13 @@ public sealed class SecureServerSocket : IAsyncEnumerable<SecureSocketConnection
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait for the next connection.</param>
     /// <returns>The enumerator.</returns>
-    /// <exception cref="InvalidOperationException">The server has already been enumerated once.</exception>
+    /// <exception cref="InvalidOperationException">The server has already been enumerated once; or another server on the shared socket has other socket-wide settings (nothing is subscribed then: correct them and enumerate again).</exception>
     public IAsyncEnumerator<SecureSocketConnection> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
+        var connections = _inner.GetAsyncEnumerator(cancellationToken); // a settings conflict throws before the subscription is taken
         if (Interlocked.Exchange(ref _subscribed, 1) != 0)
         {
             throw new InvalidOperationException(Messages.AlreadySubscribed);
-        }
-
-        IAsyncEnumerator<SocketConnection> connections;
-        try
-        {
-            connections = _inner.GetAsyncEnumerator(cancellationToken);
-        }
-        catch (InvalidOperationException)
-        {
-            Volatile.Write(ref _subscribed, 0); // refused for its settings: the subscription was never taken
-            throw;
         }
 
         return EnumerateAsync(connections).GetAsyncEnumerator(cancellationToken);

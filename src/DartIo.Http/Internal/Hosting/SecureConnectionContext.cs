@@ -140,7 +140,9 @@ internal sealed class SecureConnectionContext : ConnectionContext, IConnectionId
             return; // the HTTP server disposes it first, Kestrel again after
         }
 
-        _input.Writer.Complete();
+        // The application's ends, as Kestrel's transport completes them: the send pump then finishes and closes the
+        // connection, which ends the receive pump; the pumps' own ends are theirs alone (a PipeWriter is single-threaded).
+        _input.Reader.Complete();
         _output.Writer.Complete();
         await _receiving.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);

@@ -128,6 +128,7 @@ internal sealed class AcceptPipeline
     public async Task CloseAsync()
     {
         List<SocketConnection> untaken;
+        CancellationTokenSource? asking;
         lock (_gate)
         {
             if (_closed)
@@ -144,13 +145,15 @@ internal sealed class AcceptPipeline
             _waiting = 0;
             untaken = [.. _ready];
             _ready.Clear();
-            _asking?.Cancel();
+            asking = _asking;
             WakePumpLocked();
             if (_inFlight == 0)
             {
                 _drained.TrySetResult();
             }
         }
+
+        StopAsking(asking);
 
         await _stopping.CancelAsync().ConfigureAwait(false); // abandons the stages in flight
         await _pump.ConfigureAwait(false);
@@ -266,17 +269,26 @@ internal sealed class AcceptPipeline
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.AdmissionFailed(_logger, accepted.Describe(), _sharer.Address.Host, _sharer.Listener.Port, ex.Message);
-            accepted.Drop();
+            try
+            {
+                Log.AdmissionFailed(_logger, accepted.Describe(), _sharer.Address.Host, _sharer.Listener.Port, ex.Message);
+            }
+            finally
+            {
+                accepted.Drop();
+            }
         }
-
-        Finish(connection);
+        finally
+        {
+            Finish(connection); // whatever happened: a stage that never finishes would hold CloseAsync forever
+        }
     }
 
     /// <summary>Hands a finished connection to the oldest waiter, or keeps it for the next; then lets the pump go on.</summary>
     private void Finish(SocketConnection? connection)
     {
         var orphan = false;
+        CancellationTokenSource? asking = null;
         lock (_gate)
         {
             if (connection is not null)
@@ -307,7 +319,7 @@ internal sealed class AcceptPipeline
             _inFlight--;
             if (!HasDemandLocked())
             {
-                _asking?.Cancel();
+                asking = _asking;
             }
 
             WakePumpLocked();
@@ -317,6 +329,8 @@ internal sealed class AcceptPipeline
             }
         }
 
+        StopAsking(asking);
+
         if (orphan)
         {
             connection!.Destroy();
@@ -325,6 +339,7 @@ internal sealed class AcceptPipeline
 
     private void Cancel(Waiter waiter, CancellationToken cancellationToken)
     {
+        CancellationTokenSource? asking = null;
         lock (_gate)
         {
             if (waiter.TrySetCanceled(cancellationToken))
@@ -332,9 +347,27 @@ internal sealed class AcceptPipeline
                 _waiting--; // it stays queued, completed; Finish skips it
                 if (!HasDemandLocked())
                 {
-                    _asking?.Cancel();
+                    asking = _asking;
                 }
             }
+        }
+
+        StopAsking(asking);
+    }
+
+    /// <summary>
+    /// Cancels the pump's accept on the sharer, outside this pipeline's lock (the cancellation runs into the listening
+    /// socket's). The pump may have finished that accept and disposed its source meanwhile: then there is nothing to stop.
+    /// </summary>
+    private static void StopAsking(CancellationTokenSource? asking)
+    {
+        try
+        {
+            asking?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That accept is over already.
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace DartIo.Internal.Listening;
 
@@ -14,6 +15,9 @@ namespace DartIo.Internal.Listening;
 /// </remarks>
 internal sealed class AcceptedConnection
 {
+    /// <summary>The size of <c>sun_path</c> on Linux, the NUL included.</summary>
+    private const int UnixPathCapacity = 108;
+
     private int _released;
 
     internal AcceptedConnection(ListeningSocket listener, Socket socket, IPAddress? countedAddress)
@@ -36,10 +40,29 @@ internal sealed class AcceptedConnection
     /// <summary>The PROXY protocol header the connection began with, once the stage has read one.</summary>
     public ProxyHeader? ProxyHeader { get; set; }
 
-    /// <summary>The peer as the PROXY header names it, or the socket's own peer.</summary>
+    /// <summary>
+    /// The peer as the PROXY header names it, or the socket's own peer. Null for a Unix-domain client whose path no
+    /// <see cref="UnixDomainSocketEndPoint"/> can hold: an unnamed client socket (the usual source a proxy on a Unix
+    /// socket sends: an empty <c>sun_path</c>), or a path of 108 bytes or more once read as UTF-8. Its address then
+    /// reads as the empty Unix address; <see cref="ProxyHeader"/> keeps the path as sent.
+    /// </summary>
     public EndPoint? RemoteEndPoint => ProxyHeader is { IsLocal: false, SourceAddress: { } source } header
-        ? source.ToEndPoint(header.SourcePort)
+        ? SourceEndPoint(source, header.SourcePort)
         : Socket.RemoteEndPoint;
+
+    /// <summary>A header's source as an endpoint; never throws for a source the parser produced.</summary>
+    private static EndPoint? SourceEndPoint(InternetAddress source, int port)
+    {
+        if (source.Type != InternetAddressType.Unix)
+        {
+            return source.ToEndPoint(port);
+        }
+
+        // UnixDomainSocketEndPoint refuses an empty path, and one that does not fit sun_path (108 bytes) with its NUL.
+        return source.Address.Length > 0 && Encoding.UTF8.GetByteCount(source.Address) < UnixPathCapacity
+            ? new UnixDomainSocketEndPoint(source.Address)
+            : null;
+    }
 
     /// <summary>The peer for log lines.</summary>
     public string Describe() => RemoteEndPoint?.ToString() ?? "?";
