@@ -67,4 +67,20 @@ public sealed class SharedSettingsRetryTests
 
         Assert.Equal(["first", "second"], bodies.Order());
     }
+
+    [Fact]
+    public async Task ListenOn_SocketWithConflictingSettings_ListenThrows()
+    {
+        await using var first = await ServerSocket.BindAsync("127.0.0.1", 0, shared: true).Within();
+        first.ProxyProtocol = ProxyProtocolMode.Required;
+        var pending = first.AcceptAsync().AsTask(); // fixes the socket's settings
+        await using var given = await ServerSocket.BindAsync("127.0.0.1", first.Port, shared: true).Within();
+        given.ProxyProtocol = ProxyProtocolMode.Optional;
+        await using var server = HttpServer.ListenOn(given);
+
+        Assert.Throws<InvalidOperationException>(() => server.Listen(_ => Task.CompletedTask)); // not a silent stop in Kestrel's accept loop
+
+        await first.CloseAsync().Within();
+        Assert.Null(await pending.Within());
+    }
 }

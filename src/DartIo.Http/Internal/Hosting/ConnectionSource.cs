@@ -118,6 +118,12 @@ internal sealed class ConnectionSource
                 ? _plain.GetAsyncEnumerator(_stopping.Token)
                 : Upcast(_secure!.GetAsyncEnumerator(_stopping.Token));
         }
+        else
+        {
+            // A socket given to ListenOn starts with its first accept: an accept that asks for nothing (its token is
+            // cancelled already) fixes its settings now, so a conflict throws from Listen rather than in Kestrel's loop.
+            _ = _plain!.AcceptAsync(new CancellationToken(canceled: true)).AsTask();
+        }
     }
 
     /// <summary>The next connection, its admission stages done; null once stopping.</summary>
