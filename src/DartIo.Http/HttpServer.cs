@@ -1,16 +1,8 @@
-using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DartIo.Http.Internal;
 using DartIo.Http.Internal.Hosting;
-using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace DartIo;
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using DartIo.Internal;
 using DartIo.Internal.Listening;
 using DartIo.Internal.Tls;
