@@ -58,7 +58,15 @@ internal static class ServeCommand
 
         var context = tls?.CreateContext(); // the certificate is looked up before anything is bound
         var log = new AccessLog(Console.Error);
-        var handler = new StaticFileHandler(folder, listing, gzip, dotfiles, requireClientCertificate: tls?.RequireClientCertificate ?? false, log);
+        var settings = new ServeSettings
+        {
+            Root = folder,
+            Listing = listing,
+            Compress = gzip,
+            Dotfiles = dotfiles,
+            RequireClientCertificate = tls?.RequireClientCertificate ?? false,
+        };
+        var handler = new StaticFileHandler(settings, log);
         var servers = new List<HttpServer>();
         try
         {

@@ -29,20 +29,20 @@ internal sealed class StaticFileHandler
     private readonly bool _requireClientCertificate;
     private readonly AccessLog? _log;
 
-    /// <param name="root">The folder to serve.</param>
-    /// <param name="listing">Whether folders without an index.html are listed (else 403).</param>
-    /// <param name="gzip">Whether compressible files are sent gzipped to clients that accept it (the servers' AutoCompress must be on).</param>
-    /// <param name="dotfiles">Whether names starting with '.' are served and listed (else 404 and unlisted, but for <c>/.well-known</c>).</param>
-    /// <param name="requireClientCertificate">Whether requests without a client certificate are refused (403).</param>
+    /// <param name="settings">What the command line asked for.</param>
     /// <param name="log">Where each request is logged, if anywhere.</param>
-    public StaticFileHandler(string root, bool listing, bool gzip, bool dotfiles, bool requireClientCertificate, AccessLog? log)
+    public StaticFileHandler(ServeSettings settings, AccessLog? log)
     {
-        _paths = new SafePaths(root, dotfiles);
-        _listing = listing;
-        _gzip = gzip;
-        _requireClientCertificate = requireClientCertificate;
+        Settings = settings;
+        _paths = new SafePaths(settings.Root, settings.Dotfiles);
+        _listing = settings.Listing;
+        _gzip = settings.Compress;
+        _requireClientCertificate = settings.RequireClientCertificate;
         _log = log;
     }
+
+    /// <summary>What the command line asked for.</summary>
+    public ServeSettings Settings { get; }
 
     public string Root => _paths.Root;
 

@@ -49,7 +49,7 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
     {
         var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
         server.AutoCompress = gzip;
-        server.Listen(new StaticFileHandler(_root.Path, listing, gzip, dotfiles, requireClientCertificate: false, log: null).HandleAsync);
+        server.Listen(new StaticFileHandler(new ServeSettings { Root = _root.Path, Listing = listing, Compress = gzip, Dotfiles = dotfiles }, log: null).HandleAsync);
         return server;
     }
 
@@ -494,7 +494,7 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         var lines = new LineWriter();
         await using var log = new AccessLog(lines);
         await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
-        server.Listen(new StaticFileHandler(_root.Path, listing: true, gzip: false, dotfiles: false, requireClientCertificate: false, log).HandleAsync);
+        server.Listen(new StaticFileHandler(new ServeSettings { Root = _root.Path }, log).HandleAsync);
         using (var connection = await HttpTesting.ConnectAsync(server.Port))
         {
             connection.Socket.ReceiveBufferSize = 64 * 1024;
@@ -517,7 +517,7 @@ public sealed class StaticFileHandlerTests : IAsyncLifetime
         var lines = new LineWriter();
         await using var log = new AccessLog(lines);
         await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
-        server.Listen(new StaticFileHandler(_root.Path, listing: true, gzip: false, dotfiles: false, requireClientCertificate: false, log).HandleAsync);
+        server.Listen(new StaticFileHandler(new ServeSettings { Root = _root.Path }, log).HandleAsync);
 
         await HttpTesting.SendAsync(server.Port, "GET /missing?\u001b[31mred\u0007\"x\\ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         var line = await lines.NextAsync();
