@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using DartIo.Cli.Hosting;
 
@@ -9,19 +10,6 @@ namespace DartIo.Cli.Commands;
 /// </summary>
 internal sealed class AcceptOptions
 {
-    public const string Usage = """
-          --proxy-protocol required|optional
-                           connections begin with a PROXY protocol header (v1 or v2) from a load balancer; the client
-                           it names is the one logged. required: connections without one are closed
-          --trusted-proxy CIDR
-                           believe PROXY headers only from these peers (an address or a network such as 10.0.0.0/8;
-                           repeatable); without it every peer is believed
-          --max-connections N
-                           at most N connections open at once over all workers (more wait in the backlog); 0: no limit
-          --max-connections-per-address N
-                           close connections from a client address that already has N open; 0: no limit
-        """;
-
     private readonly int _maxConnections;
 
     private AcceptOptions(ProxyProtocolMode proxyProtocol, IReadOnlyList<IPNetwork> trustedProxies, int maxConnections, int maxPerAddress)
@@ -38,26 +26,48 @@ internal sealed class AcceptOptions
 
     public int MaxConnectionsPerAddress { get; }
 
-    /// <summary>Reads the options.</summary>
-    /// <exception cref="UsageException">A value is not one the option takes.</exception>
-    public static AcceptOptions Read(ArgumentReader reader)
+    /// <summary>Declares the options on a command; the function returned reads them from a parse of it.</summary>
+    /// <exception cref="UsageException">(From the function) a value is not one the option takes.</exception>
+    public static Func<ParseResult, AcceptOptions> Declare(Command command)
     {
-        var proxy = reader.Option("--proxy-protocol") switch
+        var proxy = new Option<string>("--proxy-protocol")
         {
-            null => ProxyProtocolMode.None,
-            "required" => ProxyProtocolMode.Required,
-            "optional" => ProxyProtocolMode.Optional,
-            var other => throw new UsageException($"--proxy-protocol takes required or optional, not '{other}'"),
+            HelpName = "required|optional",
+            Description = "Connections begin with a PROXY protocol header (v1 or v2) from a load balancer; the client it names is "
+                + "the one logged. required: connections without one are closed",
         };
-        var trusted = reader.Options("--trusted-proxy").Select(ParseNetwork).ToArray();
-        if (trusted.Length > 0 && proxy == ProxyProtocolMode.None)
+        var trusted = new Option<string[]>("--trusted-proxy")
         {
-            throw new UsageException("--trusted-proxy needs --proxy-protocol required|optional");
-        }
+            HelpName = "CIDR",
+            Description = "Believe PROXY headers only from these peers (an address or a network such as 10.0.0.0/8; repeatable); "
+                + "without it every peer is believed",
+        };
+        var max = new Option<string>("--max-connections")
+        {
+            HelpName = "N",
+            Description = "At most N connections open at once over all workers (more wait in the backlog); 0: no limit",
+        };
+        var perAddress = new Option<string>("--max-connections-per-address")
+        {
+            HelpName = "N",
+            Description = "Close connections from a client address that already has N open; 0: no limit",
+        };
+        proxy.CompletionSources.Add("required", "optional");
+        command.Add(proxy);
+        command.Add(trusted);
+        command.Add(max);
+        command.Add(perAddress);
+        return parse =>
+        {
+            var mode = parse.GetChoice(proxy, ProxyProtocolMode.None, ("required", ProxyProtocolMode.Required), ("optional", ProxyProtocolMode.Optional));
+            var networks = (parse.GetValue(trusted) ?? []).Select(ParseNetwork).ToArray();
+            if (networks.Length > 0 && mode == ProxyProtocolMode.None)
+            {
+                throw new UsageException("--trusted-proxy needs --proxy-protocol required|optional");
+            }
 
-        var max = reader.Int("--max-connections", 0, 0, int.MaxValue);
-        var perAddress = reader.Int("--max-connections-per-address", 0, 0, int.MaxValue);
-        return new AcceptOptions(proxy, trusted, max, perAddress);
+            return new AcceptOptions(mode, networks, parse.GetInt(max, 0, 0, int.MaxValue), parse.GetInt(perAddress, 0, 0, int.MaxValue));
+        };
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.CommandLine;
 using DartIo.Cli.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,40 +9,42 @@ namespace DartIo.Cli.Commands;
 /// <c>dartio echo</c>: a TCP echo server on N shared listeners, each with its own accept loop; with <c>--tls NAME</c>
 /// the same over TLS, serving the certificate database entry NAME.
 /// </summary>
-internal static class EchoCommand
+internal sealed class EchoCommand
 {
-    public const string Usage = """
-        usage: dartio echo [--address A] [--port N] [--backlog N] [--v6-only] [--workers N]
-                           [--tls NAME [--db DIR] [--client-cert request|require] [--alpn P1,P2]]
-                           [--proxy-protocol required|optional [--trusted-proxy CIDR]...]
-                           [--max-connections N] [--max-connections-per-address N]
-
-        Echoes every byte back on each connection, over TCP, or TLS with --tls.
-          --address A      the address or host name to bind (default: localhost)
-          --port N         the port; 0 picks a free one (default: 7000)
-          --backlog N      the listen backlog; 0 for the system's default
-          --v6-only        with an IPv6 address, accept IPv6 only
-          --workers N      listeners sharing the port, each with its own accept loop (default: the processor count)
-          --tls NAME       TLS with the certificate database entry NAME (a nickname or distinguished name)
-          --db DIR         the certificate database folder (default: $DARTIO_CERTDB, else ~/.local/share/dartio/certdb)
-          --client-cert    request or require a client certificate
-          --alpn P1,P2     the ALPN protocols to offer, most preferred first
-        """ + AcceptOptions.Usage;
-
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
-    public static async Task<int> RunAsync(string[] args, ToolHost host)
+    private readonly ToolHost _host;
+    private readonly Func<ParseResult, ListenOptions> _listen;
+    private readonly Option<string> _backlog;
+    private readonly Func<ParseResult, TlsOptions?> _tls;
+    private readonly Func<ParseResult, AcceptOptions> _accept;
+
+    public EchoCommand(ToolHost host)
     {
-        var reader = new ArgumentReader(args, "--v6-only");
-        var address = reader.Option("--address", "localhost");
-        var port = reader.Int("--port", 7000, 0, 65535);
-        var backlog = reader.Int("--backlog", 0, 0, int.MaxValue);
-        var v6Only = reader.Flag("--v6-only");
-        var requestedWorkers = reader.Int("--workers", Environment.ProcessorCount, 1, 1024);
-        var tls = TlsOptions.Read(reader);
-        var accepting = AcceptOptions.Read(reader);
-        var workers = accepting.Workers(requestedWorkers);
-        reader.Finish();
+        _host = host;
+        Command = new Command("echo", "A TCP echo server: every byte back on each connection, or over TLS with --tls. Prints "
+            + "tcp://HOST:PORT (tls:// with --tls) first.");
+        _listen = ListenOptions.Declare(Command, defaultPort: 7000, defaultWorkers: Environment.ProcessorCount,
+            "Listeners sharing the port, each with its own accept loop (default: the processor count)");
+        _backlog = new Option<string>("--backlog") { HelpName = "N", Description = "The listen backlog; 0 for the system's default" };
+        Command.Add(_backlog);
+        _tls = TlsOptions.Declare(Command, offersAlpn: true, "Request or require a client certificate");
+        _accept = AcceptOptions.Declare(Command);
+        Command.SetAction((parse, _) => RunAsync(parse));
+    }
+
+    /// <summary>The <c>echo</c> command, its options and its action.</summary>
+    public Command Command { get; }
+
+    private async Task<int> RunAsync(ParseResult parse)
+    {
+        var host = _host;
+        var listen = _listen(parse);
+        var backlog = parse.GetInt(_backlog, 0, 0, int.MaxValue);
+        var tls = _tls(parse);
+        var accepting = _accept(parse);
+        var (address, port, v6Only) = (listen.Address, listen.Port, listen.V6Only);
+        var workers = accepting.Workers(listen.Workers);
 
         var logger = host.LoggerFactory.CreateLogger("dartio.echo");
         var servers = new List<IAsyncEnumerable<SocketConnection>>();
@@ -74,8 +77,8 @@ internal static class EchoCommand
                 await BindOneAsync(boundPort, shared: true).ConfigureAwait(false);
             }
 
-            await Console.Out.WriteLineAsync($"{(context is null ? "tcp" : "tls")}://{Urls.HostText(address)}:{boundPort}").ConfigureAwait(false);
-            await Console.Out.FlushAsync().ConfigureAwait(false);
+            await host.Output.WriteLineAsync($"{(context is null ? "tcp" : "tls")}://{Urls.HostText(address)}:{boundPort}").ConfigureAwait(false);
+            await host.Output.FlushAsync().ConfigureAwait(false);
             return await ServeAsync(servers, logger, host.Stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (host.Stopping.IsCancellationRequested)

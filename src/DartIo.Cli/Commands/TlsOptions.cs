@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DartIo.Cli.Hosting;
 
 namespace DartIo.Cli.Commands;
@@ -27,13 +28,49 @@ internal sealed class TlsOptions
 
     public string[]? Protocols { get; }
 
-    /// <summary>Reads the options; null without <c>--tls</c> (the others then are bad arguments).</summary>
-    public static TlsOptions? Read(ArgumentReader reader)
+    /// <summary>
+    /// Declares the options on a command; the function returned reads them from a parse of it: null without
+    /// <c>--tls</c> (the others then are bad arguments).
+    /// </summary>
+    /// <param name="command">The command that takes them.</param>
+    /// <param name="offersAlpn">
+    /// Whether <c>--alpn</c> is the command's to set; when not (serve offers h2 and http/1.1 itself) it is hidden from the
+    /// help but still read, so that the command can say why it refuses it.
+    /// </param>
+    /// <param name="clientCertificateHelp">What <c>--client-cert</c> does on this command.</param>
+    public static Func<ParseResult, TlsOptions?> Declare(Command command, bool offersAlpn, string clientCertificateHelp)
     {
-        var name = reader.Option("--tls");
-        var database = reader.Option("--db");
-        var clientCertificate = reader.Option("--client-cert");
-        var alpn = reader.Option("--alpn");
+        var name = new Option<string>("--tls")
+        {
+            HelpName = "NAME",
+            Description = "TLS with the certificate database entry NAME (a nickname or distinguished name)",
+        };
+        var database = new Option<string>("--db")
+        {
+            HelpName = "DIR",
+            Description = "The certificate database folder (default: $DARTIO_CERTDB, else ~/.local/share/dartio/certdb)",
+        };
+        var clientCertificate = new Option<string>("--client-cert")
+        {
+            HelpName = "request|require",
+            Description = clientCertificateHelp,
+        };
+        var alpn = new Option<string>("--alpn")
+        {
+            HelpName = "P1,P2",
+            Description = "The ALPN protocols to offer, most preferred first",
+            Hidden = !offersAlpn,
+        };
+        clientCertificate.CompletionSources.Add("request", "require");
+        command.Add(name);
+        command.Add(database);
+        command.Add(clientCertificate);
+        command.Add(alpn);
+        return parse => Read(parse.GetValue(name), parse.GetValue(database), parse.GetValue(clientCertificate), parse.GetValue(alpn));
+    }
+
+    private static TlsOptions? Read(string? name, string? database, string? clientCertificate, string? alpn)
+    {
         if (name is null)
         {
             var stray = database is not null ? "--db" : clientCertificate is not null ? "--client-cert" : alpn is not null ? "--alpn" : null;
