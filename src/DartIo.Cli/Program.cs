@@ -27,20 +27,24 @@ internal static class Program
     /// </summary>
     private static readonly ParserConfiguration s_parserConfiguration = new() { ResponseFileTokenReplacer = null };
 
-    private static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+    private static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error, processWide: true);
 
     /// <summary>Runs the tool with these arguments, writing to these streams, and returns its exit code.</summary>
     /// <param name="args">The arguments, without the program's name.</param>
     /// <param name="output">Standard output: URLs, usage, tables.</param>
-    /// <param name="error">Standard error: errors, warnings, logs.</param>
-    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <param name="error">Standard error: errors, warnings (the logs go to the process's stderr, and only from <see cref="Main"/>).</param>
+    /// <param name="processWide">
+    /// Whether this is the tool's own process, which logs and handles Ctrl+C (false in the tests, which run the command
+    /// line in theirs).
+    /// </param>
+    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool processWide = false)
     {
         if (args.Count > 0 && args[0] == "help")
         {
             args = [.. args.Skip(1), "--help"]; // `dartio help [COMMAND...]`, as before System.CommandLine
         }
 
-        using var host = new ToolHost(output, error);
+        using var host = new ToolHost(output, error, processWide);
         var (root, verbose) = CreateRootCommand(host);
         var parse = root.Parse(args, s_parserConfiguration);
         var configuration = new InvocationConfiguration
@@ -69,7 +73,7 @@ internal static class Program
                 return ToolHost.ExitUsage;
             }
 
-            host.Verbose = parse.GetValue(verbose);
+            host.Start(parse.GetValue(verbose));
         }
 
         try
@@ -144,7 +148,7 @@ internal static class Program
     /// </summary>
     private static string? FirstError(ParseResult parse) =>
         parse.UnmatchedTokens.Count > 0 ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}'"
-            : parse.Errors.Count > 0 ? OneLine(parse.Errors[0].Message)
+            : parse.Errors.Count > 0 ? LowerFirst(OneLine(parse.Errors[0].Message).TrimEnd('.'))
             : null;
 
     /// <summary><c>dartio certs create</c>: the words that name a command.</summary>
@@ -160,13 +164,13 @@ internal static class Program
         return string.Join(' ', names);
     }
 
-    /// <summary>A message as one line, without a final period: "Unrecognized command or argument 'x'." → "unrecognized command or argument 'x'".</summary>
-    private static string OneLine(string message)
-    {
-        var line = string.Join(' ', message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Replace('\t', ' ').TrimEnd('.');
-        return line.Length > 1 && char.IsUpper(line[0]) && char.IsLower(line[1]) ? char.ToLowerInvariant(line[0]) + line[1..] : line;
-    }
+    /// <summary>A message as one line: its lines joined with spaces.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Replace('\t', ' ');
+
+    /// <summary>System.CommandLine's sentence in the tool's style: "Required argument missing" → "required argument missing".</summary>
+    private static string LowerFirst(string text) =>
+        text.Length > 1 && char.IsUpper(text[0]) && char.IsLower(text[1]) ? char.ToLowerInvariant(text[0]) + text[1..] : text;
 
     /// <summary><c>--version</c>: the tool's informational version (the package's), one line on stdout.</summary>
     private sealed class VersionAction : SynchronousCommandLineAction

@@ -17,7 +17,7 @@ public class AcceptOptionsToolTests
         folder.Write("file", "proxied");
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--proxy-protocol", "required", "--trusted-proxy", "127.0.0.0/8");
-        var port = ServeCommandTests.PortOf((await tool.ReadLineAsync())!);
+        var port = ServeCommandTests.PortOf((await tool.ReadUrlAsync())!);
 
         var response = await HttpTesting.SendAsync(port,
             $"PROXY TCP4 192.0.2.9 127.0.0.1 40123 {port}\r\nGET /file HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
@@ -36,7 +36,7 @@ public class AcceptOptionsToolTests
         folder.Write("file", "proxied");
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--proxy-protocol", "required");
-        var port = ServeCommandTests.PortOf((await tool.ReadLineAsync())!);
+        var port = ServeCommandTests.PortOf((await tool.ReadUrlAsync())!);
 
         using var socket = await Loopback.ConnectRawAsync(IPAddress.Loopback, port);
         await socket.SendAsync(Encoding.ASCII.GetBytes("GET /file HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).Within();

@@ -51,7 +51,7 @@ public sealed class DescriptorExhaustionTests
             : ["echo", "--address", "127.0.0.1", "--port", "0", "--workers", "2"];
         await using var tool = DartioProcess.StartThrough(["prlimit", $"--nofile={Limit}:{Limit}"], args,
             new Dictionary<string, string> { ["DOTNET_ThreadPool_ThreadTimeoutMs"] = ThreadTimeout });
-        var url = await tool.ReadLineAsync();
+        var url = await tool.ReadUrlAsync();
         Assert.NotNull(url);
         var port = int.Parse(url.TrimEnd('/')[(url.TrimEnd('/').LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
 

@@ -11,15 +11,18 @@ public sealed class ServeCommandTests
     internal static int PortOf(string url) => int.Parse(url.TrimEnd('/')[(url.TrimEnd('/').LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
 
     [Fact]
-    public async Task Serve_Folder_PrintsItsUrlServesLogsAndExitsCleanlyOnSigterm()
+    public async Task Serve_Folder_PrintsWhereItListensServesLogsAndExitsCleanlyOnSigterm()
     {
         using var folder = new TemporaryDirectory();
         folder.Write("hello.txt", "served by the tool");
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "2");
 
-        var url = await tool.ReadLineAsync();
-        Assert.NotNull(url);
-        Assert.Matches(@"^http://127\.0\.0\.1:\d+/$", url);
+        var listening = await tool.ReadLineAsync();
+        var summary = await tool.ReadLineAsync();
+        Assert.NotNull(listening);
+        Assert.Matches(@"^listening on http://127\.0\.0\.1:\d+/$", listening);
+        Assert.Equal($"serving {folder.Path}: 2 workers, plain HTTP", summary);
+        var url = listening["listening on ".Length..];
         using var client = HttpTesting.Client();
         Assert.Equal("served by the tool", await client.GetStringAsync(url + "hello.txt"));
         Assert.Equal(0, await tool.StopAsync());
@@ -35,7 +38,7 @@ public sealed class ServeCommandTests
         new Random(7).NextBytes(big);
         folder.Write("big.bin", big);
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1");
-        var url = (await tool.ReadLineAsync())!;
+        var url = (await tool.ReadUrlAsync())!;
         using var connection = await HttpTesting.ConnectAsync(PortOf(url));
         connection.Socket.ReceiveBufferSize = 64 * 1024; // so that the server is still sending when it is told to stop
         await connection.SendAsync("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -69,9 +72,10 @@ public sealed class ServeCommandTests
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--tls", "web", "--db", database.Path);
 
-        var url = await tool.ReadLineAsync();
+        var url = await tool.ReadUrlAsync();
         Assert.NotNull(url);
         Assert.StartsWith("https://127.0.0.1:", url, StringComparison.Ordinal);
+        Assert.Equal($"serving {folder.Path}: 1 worker, TLS certificate 'web'", await tool.ReadLineAsync());
         using var client = HttpServerSecureTests.SecureClient();
         Assert.Equal("over tls", await client.GetStringAsync(url + "hello.txt"));
         Assert.Equal(0, await tool.StopAsync());
@@ -86,7 +90,7 @@ public sealed class ServeCommandTests
         CertificateDatabase.Open(database.Path).Add("web", TestCertificates.Server);
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--tls", "web", "--db", database.Path, "--client-cert", "require");
-        var url = (await tool.ReadLineAsync())!;
+        var url = (await tool.ReadUrlAsync())!;
 
         using var anonymous = HttpServerSecureTests.SecureClient();
         using var refused = await anonymous.GetAsync(url + "hello.txt");
@@ -117,16 +121,14 @@ public sealed class ServeCommandTests
     [InlineData("serve", "--help", "dartio serve")]
     [InlineData("serve", "-h", "dartio serve")]
     [InlineData("echo", "--help", "dartio echo")]
-    [InlineData("certs", "list", "--help", "dartio certs")]
+    [InlineData("certs", "list", "--help", "dartio certs list")]
     public async Task Command_Help_PrintsItsUsageAndExitsZero(params string[] args)
     {
-        await using var tool = DartioProcess.Start(args[..^1]);
+        var (exit, usage, error) = await DartioRun.RunAsync(args[..^1]);
 
-        var usage = await tool.ReadLineAsync();
-        Assert.Equal(0, await tool.WaitForExitAsync());
-        Assert.NotNull(usage);
-        Assert.Contains(args[^1], usage, StringComparison.Ordinal);
-        Assert.Equal(string.Empty, await tool.ReadAllErrorAsync());
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:\n  " + args[^1], usage, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, error);
     }
 
     [Theory]
@@ -147,8 +149,8 @@ public sealed class ServeCommandTests
         folder.Write(".env", "TOKEN=1");
         await using var hiding = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1");
         await using var showing = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1", "--dotfiles");
-        var hidingUrl = (await hiding.ReadLineAsync())!;
-        var showingUrl = await showing.ReadLineAsync();
+        var hidingUrl = (await hiding.ReadUrlAsync())!;
+        var showingUrl = await showing.ReadUrlAsync();
         Assert.NotNull(showingUrl);
 
         var hidden = await HttpTesting.SendAsync(PortOf(hidingUrl), "GET /.env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -166,7 +168,7 @@ public sealed class ServeCommandTests
         using var folder = new TemporaryDirectory();
         folder.Write("file", "absolute");
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1");
-        var port = PortOf((await tool.ReadLineAsync())!);
+        var port = PortOf((await tool.ReadUrlAsync())!);
 
         var response = await HttpTesting.SendAsync(port, $"GET http://127.0.0.1:{port}/file HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
 

@@ -91,7 +91,7 @@ public sealed class ProxyProtocolThroughProxiesTests
         folder.Write("hello.txt", "behind a proxy");
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--proxy-protocol", "required");
-        var url = (await tool.ReadLineAsync())!;
+        var url = (await tool.ReadUrlAsync())!;
         var port = int.Parse(url.TrimEnd('/')[(url.TrimEnd('/').LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
         await using var proxy = await ProxyProcess.StartHaProxyAsync(port, ProxyHeaderKind.V2);
 

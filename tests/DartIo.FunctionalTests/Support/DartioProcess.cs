@@ -11,6 +11,10 @@ internal sealed class DartioProcess : IAsyncDisposable
 
     public static DartioProcess Start(params string[] args) => new(Process.Start(CreateStartInfo(args))!);
 
+    /// <summary>Starts the tool with extra environment variables.</summary>
+    public static DartioProcess Start(IDictionary<string, string> environment, params string[] args) =>
+        new(Process.Start(CreateStartInfo(args, environment))!);
+
     /// <summary>Starts the tool through another program that execs it (e.g. <c>prlimit --nofile=256:256</c>), so <see cref="Id"/> is the tool's.</summary>
     public static DartioProcess StartThrough(IEnumerable<string> launcher, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
@@ -59,6 +63,16 @@ internal sealed class DartioProcess : IAsyncDisposable
 
     /// <summary>The next line on stdout.</summary>
     public Task<string?> ReadLineAsync() => _process.StandardOutput.ReadLineAsync().Within();
+
+    /// <summary>
+    /// The URL of the tool's first stdout line, its last word: serve's <c>listening on http://HOST:PORT/</c>, echo's
+    /// <c>tcp://HOST:PORT</c>; null when the tool exited without one.
+    /// </summary>
+    public async Task<string?> ReadUrlAsync()
+    {
+        var line = await ReadLineAsync();
+        return line?[(line.LastIndexOf(' ') + 1)..];
+    }
 
     public Task<string> ReadAllErrorAsync() => _process.StandardError.ReadToEndAsync().Within();
 

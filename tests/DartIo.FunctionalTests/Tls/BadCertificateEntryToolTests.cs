@@ -107,7 +107,7 @@ public sealed class BadCertificateEntryToolTests : IDisposable
         await using var tool = DartioProcess.Start("serve", site.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--tls", name, "--db", _db.Path);
 
-        var url = await tool.ReadLineAsync() ?? throw new Xunit.Sdk.XunitException("did not start: " + await tool.ReadAllErrorAsync());
+        var url = await tool.ReadUrlAsync() ?? throw new Xunit.Sdk.XunitException("did not start: " + await tool.ReadAllErrorAsync());
         using var client = HttpServerSecureTests.SecureClient();
 
         Assert.Equal("beside bad entries", await client.GetStringAsync(url + "hello.txt").WaitAsync(Patience));
