@@ -122,15 +122,15 @@ internal static class Program
     /// </summary>
     private static string? UnknownOption(ParseResult parse)
     {
-        var tokens = parse.Tokens;
-        var dashDash = tokens.ToList().FindIndex(t => t.Type == TokenType.DoubleDash);
+        var tokens = parse.Tokens.ToList();
+        var dashDash = tokens.FindIndex(t => t.Type == TokenType.DoubleDash);
         for (var result = parse.CommandResult; result is not null; result = result.Parent as CommandResult)
         {
             foreach (var argument in result.Command.Arguments)
             {
                 foreach (var token in parse.GetResult(argument)?.Tokens ?? [])
                 {
-                    var index = tokens.ToList().IndexOf(token);
+                    var index = tokens.IndexOf(token);
                     if (token.Value.Length > 1 && token.Value[0] == '-' && (dashDash < 0 || index < dashDash))
                     {
                         return $"unrecognized command or argument '{token.Value}'";
