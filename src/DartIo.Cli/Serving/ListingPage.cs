@@ -85,8 +85,8 @@ internal readonly record struct ListingQuery(ListingSort Sort, bool Descending, 
 internal static class ListingPage
 {
     private const string Style = """
-        :root{color-scheme:light dark;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--head:#f6f8fa;--hover:#f3f6f9;--link:#0969da;--folder:#54aeff;--file:#818b98;--ring:#0969da55}
-        @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--head:#151b23;--hover:#161d27;--link:#4493f8;--folder:#4493f8;--file:#9198a1;--ring:#4493f877}}
+        :root{color-scheme:light dark;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--head:#f6f8fa;--hover:#f3f6f9;--link:#0969da;--folder:#54aeff;--file:#818b98;--img:#1a7f37;--av:#8250df;--z:#9a6700;--ring:#0969da55}
+        @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--head:#151b23;--hover:#161d27;--link:#4493f8;--folder:#4493f8;--file:#9198a1;--img:#3fb950;--av:#ab7df8;--z:#d29922;--ring:#4493f877}}
         *{box-sizing:border-box}
         body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Ubuntu,Cantarell,"Noto Sans",sans-serif}
         main{max-width:64rem;margin:0 auto;padding:2rem 1.25rem 3rem}
@@ -121,6 +121,9 @@ internal static class ListingPage
         td.name a:hover span{color:var(--link);text-decoration:underline}
         .d svg.i{color:var(--folder)}
         .f svg.i,.up svg.i{color:var(--file)}
+        .f svg.img{color:var(--img)}
+        .f svg.av{color:var(--av)}
+        .f svg.z{color:var(--z)}
         .size,.modified{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
         .size{text-align:right}
         .empty{padding:1.5rem .9rem;color:var(--muted);text-align:center}
@@ -266,9 +269,10 @@ internal static class ListingPage
         foreach (var entry in entries)
         {
             var href = Uri.EscapeDataString(entry.Name);
+            var icon = entry.IsFolder ? "d" : Icon(entry.Name);
             html.Append(entry.IsFolder ? "<tr class=\"d\">" : "<tr class=\"f\">")
                 .Append("<td class=\"name\"><a href=\"").Append(href).Append(entry.IsFolder ? "/\">" : "\">")
-                .Append("<svg class=\"i\"><use href=\"#").Append(entry.IsFolder ? "d" : Icon(entry.Name)).Append("\"/></svg><span>")
+                .Append("<svg class=\"i ").Append(icon).Append("\"><use href=\"#").Append(icon).Append("\"/></svg><span>")
                 .AppendEncoded(entry.Name).Append(entry.IsFolder ? "/" : string.Empty).Append("</span></a></td>");
             if (entry.IsFolder)
             {

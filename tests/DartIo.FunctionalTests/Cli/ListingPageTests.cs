@@ -288,6 +288,6 @@ public sealed partial class ListingPageTests : IAsyncLifetime
     private static IEnumerable<string> Names(string html) =>
         RowName().Matches(html).Select(match => System.Net.WebUtility.HtmlDecode(match.Groups[1].Value));
 
-    [GeneratedRegex("<tr class=\"[df]\"><td class=\"name\"><a href=\"[^\"]*\"><svg class=\"i\"><use href=\"#[a-z]+\"/></svg><span>([^<]*)</span>")]
+    [GeneratedRegex("<tr class=\"[df]\"><td class=\"name\"><a href=\"[^\"]*\"><svg class=\"i [a-z]+\"><use href=\"#[a-z]+\"/></svg><span>([^<]*)</span>")]
     private static partial Regex RowName();
 }
