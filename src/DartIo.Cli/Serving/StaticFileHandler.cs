@@ -30,8 +30,25 @@ internal sealed partial class StaticFileHandler
 
     /// <param name="settings">What the command line asked for.</param>
     /// <param name="log">Where each request is logged, if anywhere; <see cref="ServeSettings.AccessLog"/> false logs nothing.</param>
+    /// <exception cref="ArgumentException">
+    /// A header of <see cref="ServeSettings.Headers"/> or the <see cref="ServeSettings.CorsOrigin"/> could not be sent
+    /// (a name that is no token, a value with a control or non-ASCII character): said now, not as a 500 on every request.
+    /// </exception>
     public StaticFileHandler(ServeSettings settings, AccessLog? log)
     {
+        foreach (var (name, value) in settings.Headers)
+        {
+            if (!IsToken(name) || !IsFieldValue(value))
+            {
+                throw new ArgumentException($"'{name}: {value}' cannot be sent as a header (a name is letters, digits and !#$%&'*+-.^_`|~; a value printable ASCII)", nameof(settings));
+            }
+        }
+
+        if (settings.CorsOrigin is { } origin && (origin.Length == 0 || !IsFieldValue(origin)))
+        {
+            throw new ArgumentException($"'{origin}' cannot be sent as Access-Control-Allow-Origin", nameof(settings));
+        }
+
         Settings = settings;
         _paths = new SafePaths(settings.Root, settings.Dotfiles);
         _log = settings.AccessLog ? log : null;
@@ -217,12 +234,9 @@ internal sealed partial class StaticFileHandler
                 continue;
             }
 
-            foreach (var c in item)
+            if (!IsToken(item))
             {
-                if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)))
-                {
-                    return false;
-                }
+                return false;
             }
 
             any = true;
@@ -230,6 +244,13 @@ internal sealed partial class StaticFileHandler
 
         return any;
     }
+
+    /// <summary>Whether text is an RFC 9110 token (a header name): letters, digits and <c>!#$%&amp;'*+-.^_`|~</c>.</summary>
+    private static bool IsToken(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal));
+
+    /// <summary>Whether text can be a header value as Kestrel sends one: printable ASCII and tabs, no line breaks.</summary>
+    private static bool IsFieldValue(string text) => text.All(c => c is '\t' or (>= ' ' and <= '~'));
 
     /// <summary>Adds a name to <c>Vary</c> unless it is there, keeping one line (<c>Vary: Origin, Accept-Encoding</c>).</summary>
     private static void AddVary(HttpHeaders headers, string name)

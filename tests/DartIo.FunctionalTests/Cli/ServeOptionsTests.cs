@@ -138,6 +138,27 @@ public sealed class ServeOptionsTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("Bad Name", "x")]
+    [InlineData("", "x")]
+    [InlineData("X-Split", "a\r\nSet-Cookie: b")]
+    [InlineData("X-Accent", "café")]
+    public void Headers_ThatCannotBeSent_AreRefusedWhenTheHandlerIsMade(string name, string value)
+    {
+        var settings = new ServeSettings { Root = _root.Path, Headers = [new(name, value)] };
+
+        Assert.Throws<ArgumentException>(() => new StaticFileHandler(settings, log: null));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("https://a.example\r\nSet-Cookie: b")]
+    [InlineData("https://café.example")]
+    public void Cors_OriginThatCannotBeSent_IsRefusedWhenTheHandlerIsMade(string origin)
+    {
+        Assert.Throws<ArgumentException>(() => new StaticFileHandler(new ServeSettings { Root = _root.Path, CorsOrigin = origin }, log: null));
+    }
+
     [Fact]
     public async Task CacheControl_IsOnFilesListingsAnd304ButNotOnErrors()
     {

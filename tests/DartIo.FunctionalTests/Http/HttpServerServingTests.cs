@@ -410,18 +410,22 @@ public sealed class HttpServerServingTests
         Assert.Equal("plain", response.Text);
     }
 
-    [Fact]
-    public async Task AutoCompress_ClientResetsDuringAStream_StopsReadingTheSource()
+    [Theory]
+    [InlineData(null)] // the server's AutoCompress
+    [InlineData("br")] // the handler's own choice
+    [InlineData("gzip")]
+    public async Task Compressing_ClientResetsDuringAStream_StopsReadingTheSource(string? compression)
     {
         const long Size = 1L << 30;
         var source = new LetterStream(Size);
         var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
-        server.AutoCompress = true;
+        server.AutoCompress = compression is null;
         server.Listen(async request =>
         {
             try
             {
+                request.Response.Compression = compression;
                 await request.Response.AddStreamAsync(source);
             }
             finally
@@ -438,7 +442,7 @@ public sealed class HttpServerServingTests
         }
 
         await handled.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.InRange(source.Taken, 1, Size / 4); // the gzip writer never reports the connection gone: this was all of it
+        Assert.InRange(source.Taken, 1, Size / 4); // a compressing writer never reports the connection gone: this was all of it
     }
 
     [Fact]
@@ -547,36 +551,6 @@ public sealed class HttpServerServingTests
 
         Assert.IsType<ArgumentException>(unknown);
         Assert.IsType<InvalidOperationException>(late);
-    }
-
-    [Fact]
-    public async Task Compression_BrotliClientResetsDuringAStream_StopsReadingTheSource()
-    {
-        const long Size = 1L << 30;
-        var source = new LetterStream(Size);
-        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await ServeAsync(async request =>
-        {
-            try
-            {
-                request.Response.Compression = "br";
-                await request.Response.AddStreamAsync(source);
-            }
-            finally
-            {
-                handled.TrySetResult();
-            }
-        });
-
-        using (var connection = await HttpTesting.ConnectAsync(server.Port))
-        {
-            await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-            Assert.True(await connection.Socket.ReceiveAsync(new byte[4096].AsMemory()).AsTask().WaitAsync(HttpTesting.Timeout) > 0);
-            connection.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // a reset
-        }
-
-        await handled.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.InRange(source.Taken, 1, Size / 4);
     }
 
     /// <summary>Lowercase letters that gzip shrinks by about half (a 64 KiB random block, longer than its window), counted as read.</summary>
