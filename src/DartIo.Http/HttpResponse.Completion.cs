@@ -119,7 +119,7 @@ public sealed partial class HttpResponse
             return _closing = CloseAborted();
         }
 
-        if (!_flushed && _gzip is null && !_response.HasStarted && _response.Headers.ContentLength is null
+        if (!_flushed && _compressor is null && !_response.HasStarted && _response.Headers.ContentLength is null
             && StatusCode is >= 200 and not 204 and not 304 && !HttpMethods.IsHead(_request.Method))
         {
             // (Not for HEAD: its answer stands for a GET's, whose length the handler did not say; 0 would be a lie.)
@@ -127,7 +127,7 @@ public sealed partial class HttpResponse
             _response.Headers.ContentLength = _unflushed;
         }
 
-        var ending = !_pendingFlush.IsCompleted || _gzip is not null ? CloseSlowAsync() : _body.CompleteAsync();
+        var ending = !_pendingFlush.IsCompleted || _compressor is not null ? CloseSlowAsync() : _body.CompleteAsync();
         if (ending.IsCompletedSuccessfully)
         {
             Finish(null);
@@ -195,14 +195,14 @@ public sealed partial class HttpResponse
         return source.Task;
     }
 
-    /// <summary>Ends the body after a flush in flight, and ends the gzip stream first when there is one.</summary>
+    /// <summary>Ends the body after a flush in flight, and ends the compressing stream first when there is one.</summary>
     private async Task CloseSlowAsync()
     {
         await _pendingFlush.ConfigureAwait(false);
-        if (_gzip is { } gzip)
+        if (_compressor is { } compressor)
         {
             await _writer!.CompleteAsync().ConfigureAwait(false);
-            await gzip.DisposeAsync().ConfigureAwait(false);
+            await compressor.DisposeAsync().ConfigureAwait(false);
         }
 
         await _body.CompleteAsync().ConfigureAwait(false);

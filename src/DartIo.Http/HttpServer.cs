@@ -117,6 +117,10 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// True to gzip response bodies of unknown length for clients that send <c>Accept-Encoding: gzip</c>;
     /// false by default. Mirrors Dart's <c>autoCompress</c>.
     /// </summary>
+    /// <remarks>
+    /// Gzip only, as Dart (a client's <c>*</c> does not count). <c>Accept-Encoding</c> is added to the response's
+    /// <c>Vary</c>. A handler that chooses the coding itself (brotli, say) sets <see cref="HttpResponse.Compression"/>.
+    /// </remarks>
     public bool AutoCompress
     {
         get => _autoCompress;

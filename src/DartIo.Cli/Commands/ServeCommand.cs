@@ -19,7 +19,7 @@ internal sealed class ServeCommand
     private readonly Func<ParseResult, ListenOptions> _listen;
     private readonly Func<ParseResult, TlsOptions?> _tls;
     private readonly Func<ParseResult, AcceptOptions> _accept;
-    private readonly Option<bool> _gzip = new("--gzip") { Description = "Send text, JSON, XML, SVG and wasm gzipped to clients that accept it" };
+    private readonly Option<bool> _gzip = new("--gzip") { Description = "Compress text, JSON, XML, SVG and wasm on the fly, with brotli or gzip as the client prefers (precompressed .br/.gz siblings are served whenever present)" };
     private readonly Option<bool> _noListing = new("--no-listing") { Description = "Answer 403 for folders without index.html instead of listing them" };
 
     private readonly Option<bool> _dotfiles = new("--dotfiles")
@@ -145,7 +145,22 @@ internal sealed class ServeCommand
         var workers = accepting.Workers(listen.Workers);
         var context = tls?.CreateContext(); // the certificate is looked up before anything is bound
         var log = settings.AccessLog ? new AccessLog(Console.Error) : null;
-        var handler = new StaticFileHandler(settings, log);
+        StaticFileHandler handler;
+        try
+        {
+            handler = new StaticFileHandler(settings, log);
+        }
+        catch (ArgumentException ex)
+        {
+            // What the options above let through but a response cannot carry: one line, exit 2.
+            if (log is not null)
+            {
+                await log.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw new UsageException(ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal));
+        }
+
         var servers = new List<HttpServer>();
         var browser = Task.CompletedTask;
         try
@@ -178,7 +193,6 @@ internal sealed class ServeCommand
             for (var i = 0; i < servers.Count; i++)
             {
                 var server = servers[i];
-                server.AutoCompress = settings.Compress;
                 accepting.ApplyTo(server, i, servers.Count);
                 server.Listen(handler.HandleAsync);
             }

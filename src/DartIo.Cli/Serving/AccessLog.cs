@@ -1,13 +1,14 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 
 namespace DartIo.Cli.Serving;
 
 /// <summary>
-/// One line per request on stderr, in the Common Log Format, written by a background loop so that a request never
-/// waits for the terminal.
+/// One line per request on stderr, in the Combined Log Format with the duration appended, or as one JSON object, written
+/// by a background loop so that a request never waits for the terminal.
 /// </summary>
 internal sealed class AccessLog : IAsyncDisposable
 {
@@ -21,20 +22,81 @@ internal sealed class AccessLog : IAsyncDisposable
         _writing = WriteLoopAsync();
     }
 
-    /// <summary>Logs a served request: <c>remote - - [time] "METHOD target HTTP/v" status bytes</c>.</summary>
+    /// <summary>Logs a served request.</summary>
+    /// <remarks>
+    /// <see cref="AccessLogFormat.Combined"/>: <c>remote - - [time] "METHOD target HTTP/v" status bytes "referer" "user-agent" ms</c>,
+    /// Apache's Combined Log Format (what goaccess and the like read) with the duration in milliseconds appended; every
+    /// field the client sent is escaped (<see cref="Escape"/>). <see cref="AccessLogFormat.Json"/>: one object per line
+    /// with <c>time</c>, <c>remote</c>, <c>method</c>, <c>target</c>, <c>protocol</c>, <c>status</c>, <c>bytes</c>,
+    /// <c>referer</c>, <c>user_agent</c> (null when not sent) and <c>duration_ms</c>; controls and non-ASCII escaped
+    /// as JSON does.
+    /// </remarks>
     /// <param name="request">The request; its target is logged as sent.</param>
     /// <param name="status">The status answered.</param>
     /// <param name="bytes">
-    /// The body bytes sent (<c>-</c> for none). For a transfer the client cut short, what the connection accepted before
-    /// it went: at least what the client received, at most that plus what the server's and the kernel's send buffers held.
+    /// The body bytes sent (<c>-</c> for none in the combined format). For a transfer the client cut short, what the
+    /// connection accepted before it went: at least what the client received, at most that plus what the server's and the
+    /// kernel's send buffers held. For a body compressed as it was sent, the bytes before compression.
     /// </param>
-    public void Add(HttpRequest request, int status, long bytes)
+    /// <param name="started">When the handler took the request (the time logged).</param>
+    /// <param name="duration">How long the handler took, to the end of the body.</param>
+    /// <param name="format">How to write it.</param>
+    public void Add(HttpRequest request, int status, long bytes, DateTimeOffset started, TimeSpan duration, AccessLogFormat format)
     {
-        var remote = request.ConnectionInfo?.RemoteAddress.Address ?? "-";
-        var time = DateTime.UtcNow.ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture);
-        var size = bytes > 0 ? bytes.ToString(CultureInfo.InvariantCulture) : "-";
-        _lines.Writer.TryWrite($"{remote} - - [{time}] \"{Escape(request.Method)} {Escape(request.Uri.OriginalString)} HTTP/{request.ProtocolVersion}\" {status} {size}");
+        var entry = new Entry(
+            request.ConnectionInfo?.RemoteAddress.Address ?? "-",
+            request.Method,
+            request.Uri.OriginalString,
+            "HTTP/" + request.ProtocolVersion,
+            status,
+            bytes,
+            request.Headers["Referer"]?[0],
+            request.Headers["User-Agent"]?[0],
+            started,
+            Math.Round(duration.TotalMilliseconds, 3));
+        _lines.Writer.TryWrite(format == AccessLogFormat.Json ? JsonLine(entry) : CombinedLine(entry));
     }
+
+    private static string CombinedLine(in Entry entry)
+    {
+        var time = entry.Started.UtcDateTime.ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture);
+        var size = entry.Bytes > 0 ? entry.Bytes.ToString(CultureInfo.InvariantCulture) : "-";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{entry.Remote} - - [{time}] \"{Escape(entry.Method)} {Escape(entry.Target)} {entry.Protocol}\" {entry.Status} {size} "
+            + $"\"{Escape(entry.Referer ?? "-")}\" \"{Escape(entry.UserAgent ?? "-")}\" {entry.DurationMs:0.000}");
+    }
+
+    /// <summary>One JSON object, written field by field with <see cref="Utf8JsonWriter"/> (no reflection: safe for AOT).</summary>
+    private static string JsonLine(in Entry entry)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", entry.Started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteString("remote", entry.Remote);
+            json.WriteString("method", WellFormed(entry.Method));
+            json.WriteString("target", WellFormed(entry.Target));
+            json.WriteString("protocol", entry.Protocol);
+            json.WriteNumber("status", entry.Status);
+            json.WriteNumber("bytes", entry.Bytes);
+            json.WriteString("referer", entry.Referer is null ? null : WellFormed(entry.Referer));
+            json.WriteString("user_agent", entry.UserAgent is null ? null : WellFormed(entry.UserAgent));
+            json.WriteNumber("duration_ms", entry.DurationMs);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The text with any unpaired surrogate as U+FFFD, which Utf8JsonWriter would otherwise refuse with an exception.</summary>
+    private static string WellFormed(string text) =>
+        text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)) : text;
+
+    /// <summary>A request as logged.</summary>
+    private readonly record struct Entry(
+        string Remote, string Method, string Target, string Protocol, int Status, long Bytes, string? Referer, string? UserAgent,
+        DateTimeOffset Started, double DurationMs);
 
     /// <summary>What <see cref="Escape"/> rewrites: the C0 and C1 controls (0x9B is a CSI to a UTF-8 terminal), DEL, '"', '\\'.</summary>
     private static readonly SearchValues<char> s_needsEscape = SearchValues.Create(

@@ -72,8 +72,8 @@ internal sealed class SafePaths
     /// <summary>Whether a name is hidden: it starts with '.', dotfiles are not served, and it is not <c>.well-known</c> at the root.</summary>
     /// <param name="name">A file or folder name.</param>
     /// <param name="atRoot">Whether it is a name in the served folder itself.</param>
-    public bool IsHidden(string name, bool atRoot) =>
-        !_dotfiles && name.StartsWith('.') && !(atRoot && name == WellKnown);
+    public bool IsHidden(ReadOnlySpan<char> name, bool atRoot) =>
+        !_dotfiles && name.StartsWith('.') && !(atRoot && name.SequenceEqual(WellKnown));
 
     private bool IsInside(string path) =>
         path == Root || (path.StartsWith(Root, StringComparison.Ordinal) && (Root.EndsWith('/') || path[Root.Length] == '/'));

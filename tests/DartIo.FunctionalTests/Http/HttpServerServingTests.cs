@@ -410,18 +410,22 @@ public sealed class HttpServerServingTests
         Assert.Equal("plain", response.Text);
     }
 
-    [Fact]
-    public async Task AutoCompress_ClientResetsDuringAStream_StopsReadingTheSource()
+    [Theory]
+    [InlineData(null)] // the server's AutoCompress
+    [InlineData("br")] // the handler's own choice
+    [InlineData("gzip")]
+    public async Task Compressing_ClientResetsDuringAStream_StopsReadingTheSource(string? compression)
     {
         const long Size = 1L << 30;
         var source = new LetterStream(Size);
         var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
-        server.AutoCompress = true;
+        server.AutoCompress = compression is null;
         server.Listen(async request =>
         {
             try
             {
+                request.Response.Compression = compression;
                 await request.Response.AddStreamAsync(source);
             }
             finally
@@ -438,7 +442,115 @@ public sealed class HttpServerServingTests
         }
 
         await handled.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.InRange(source.Taken, 1, Size / 4); // the gzip writer never reports the connection gone: this was all of it
+        Assert.InRange(source.Taken, 1, Size / 4); // a compressing writer never reports the connection gone: this was all of it
+    }
+
+    [Fact]
+    public async Task AutoCompress_ClientAcceptsOnlyBrotli_SendsPlainBody()
+    {
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.AutoCompress = true; // Dart's: gzip only; brotli is the handler's to choose (Compression)
+        server.Listen(request => { request.Response.Write("plain"); return Task.CompletedTask; });
+
+        var response = await HttpTesting.SendAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nConnection: close\r\n\r\n");
+
+        Assert.Null(response.Header("Content-Encoding"));
+        Assert.Equal("plain", response.Text);
+    }
+
+    [Fact]
+    public async Task AutoCompress_HandlerVariesOnAHeaderToo_KeepsItsVaryAndAddsAcceptEncoding()
+    {
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0);
+        server.AutoCompress = true;
+        server.Listen(request =>
+        {
+            request.Response.Headers.Set("Vary", "Origin");
+            request.Response.Write("text");
+            return Task.CompletedTask;
+        });
+
+        var response = await HttpTesting.SendAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal("gzip", response.Header("Content-Encoding"));
+        Assert.Equal("Origin, Accept-Encoding", string.Join(", ", response.All("Vary")));
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task Compression_Set_CompressesTheBodyWithThatCodingWithoutAutoCompress(string coding)
+    {
+        var text = string.Concat(Enumerable.Repeat("compress me ", 1000));
+        await using var server = await ServeAsync(request =>
+        {
+            request.Response.Compression = coding;
+            request.Response.ContentLength = text.Length; // dropped: the compressed length is not known
+            request.Response.Write(text);
+            return Task.CompletedTask;
+        });
+
+        var response = await HttpTesting.SendAsync(server.Port, CloseRequest);
+        using var decoded = coding == "br"
+            ? (Stream)new BrotliStream(new MemoryStream(response.Body), CompressionMode.Decompress)
+            : new GZipStream(new MemoryStream(response.Body), CompressionMode.Decompress);
+
+        Assert.Equal(coding, response.Header("Content-Encoding"));
+        Assert.Equal("Accept-Encoding", response.Header("Vary"));
+        Assert.Null(response.Header("Content-Length"));
+        Assert.True(response.Body.Length < text.Length / 10, $"{response.Body.Length} bytes");
+        Assert.Equal(text, await new StreamReader(decoded).ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task Compression_Head_SendsTheHeadersOfTheGetWithoutABody()
+    {
+        await using var server = await ServeAsync(request => { request.Response.Compression = "br"; return Task.CompletedTask; });
+        using var connection = await HttpTesting.ConnectAsync(server.Port);
+
+        await connection.SendAsync("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+        var head = await connection.ReadResponseAsync(head: true);
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        var next = await connection.ReadResponseAsync(); // the HEAD response had no body to skip
+
+        Assert.Equal("br", head.Header("Content-Encoding"));
+        Assert.Null(head.Header("Content-Length"));
+        Assert.Equal(200, next.Status);
+    }
+
+    [Fact]
+    public async Task Compression_BodyEncodedAlready_IsLeftAlone()
+    {
+        await using var server = await ServeAsync(async request =>
+        {
+            request.Response.Compression = "br";
+            request.Response.Headers.Set("Content-Encoding", "gzip");
+            await request.Response.AddAsync("not really gzip"u8.ToArray());
+        });
+
+        var response = await HttpTesting.SendAsync(server.Port, CloseRequest);
+
+        Assert.Equal("gzip", response.Header("Content-Encoding"));
+        Assert.Equal("not really gzip", response.Text);
+    }
+
+    [Fact]
+    public async Task Compression_UnknownCodingOrHeadersSent_Throws()
+    {
+        var errors = new TaskCompletionSource<(Exception? Unknown, Exception? Late)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await ServeAsync(async request =>
+        {
+            var unknown = Record.Exception(() => request.Response.Compression = "deflate");
+            await request.Response.FlushAsync();
+            var late = Record.Exception(() => request.Response.Compression = "gzip");
+            errors.TrySetResult((unknown, late));
+        });
+
+        await HttpTesting.SendAsync(server.Port, CloseRequest);
+        var (unknown, late) = await errors.Task.WaitAsync(HttpTesting.Timeout);
+
+        Assert.IsType<ArgumentException>(unknown);
+        Assert.IsType<InvalidOperationException>(late);
     }
 
     /// <summary>Lowercase letters that gzip shrinks by about half (a 64 KiB random block, longer than its window), counted as read.</summary>
