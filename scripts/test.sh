@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs the Debian tools some tests drive (when missing and we are root), builds, tests.
+# Runs every test: installs the Debian tools some tests drive (when missing and we are root), builds, tests, then
+# the packaging test (tests/packaging/run: pack, check the packages, install the tool from them and run it).
 # Usage: bash scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ needed=()
 command -v openssl >/dev/null 2>&1 || needed+=(openssl)
 command -v pk12util >/dev/null 2>&1 || needed+=(libnss3-tools)
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
-command -v python3 >/dev/null 2>&1 || needed+=(python3) # binds the proxies' listening sockets
+command -v python3 >/dev/null 2>&1 || needed+=(python3) # binds the proxies' listening sockets; reads the packages
 [[ -x /usr/sbin/haproxy ]] || needed+=(haproxy)
 [[ -x /usr/sbin/nginx ]] || needed+=(nginx)
 [[ -e /usr/lib/nginx/modules/ngx_stream_module.so ]] || needed+=(libnginx-mod-stream)
@@ -37,8 +38,16 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test DartIo.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
 
-# One plain closing line over all test assemblies.
+# The packaging test: packs the three packages in a folder of its own (its own bin/ and obj/, so the outputs above
+# are untouched), checks them, installs the tool from them and runs it. It runs even when a test failed, and its
+# failure fails the run.
+echo "== packaging (tests/packaging/run)"
+bash tests/packaging/run 2>&1 | tee -a "$log" || status=$?
+
+# One plain closing line over all test assemblies and the packaging checks.
 awk '/(Passed|Failed)! +- +Failed: /{
        for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
-     } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+     }
+     /^packaging: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 exit "$status"
