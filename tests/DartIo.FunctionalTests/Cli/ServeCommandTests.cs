@@ -82,6 +82,39 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_TlsWithACertsCreateEntry_ServesAFileAndTheListingOverHttp2()
+    {
+        // The whole path a user takes (and scripts/publish-aot.sh --check runs against the native binary): the
+        // tool makes the certificate, then serves with it.
+        using var folder = new TemporaryDirectory();
+        folder.Write("hello.txt", "over h2");
+        using var database = new TemporaryDirectory();
+        var (created, _, createError) = await DartioRun.RunAsync(["certs", "create", "dev", "--dns", "localhost", "--ip", "127.0.0.1", "--db", database.Path]);
+        Assert.True(created == 0, createError);
+        var thumbprint = CertificateDatabase.Open(database.Path).Find("dev").Thumbprint;
+        await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
+            "--tls", "dev", "--db", database.Path);
+        var url = await tool.ReadLineAsync();
+        Assert.NotNull(url);
+
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            certificate is not null && certificate.GetCertHashString() == thumbprint;
+        using var client = HttpTesting.Client(handler);
+        client.DefaultRequestVersion = System.Net.HttpVersion.Version20;
+        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        using var file = await client.GetAsync(url + "hello.txt");
+        using var listing = await client.GetAsync(url);
+
+        Assert.Equal((System.Net.HttpStatusCode.OK, System.Net.HttpVersion.Version20, "over h2"),
+            (file.StatusCode, file.Version, await file.Content.ReadAsStringAsync()));
+        Assert.Equal(System.Net.HttpStatusCode.OK, listing.StatusCode);
+        Assert.Equal("text/html", listing.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("hello.txt", await listing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await tool.StopAsync());
+    }
+
+    [Fact]
     public async Task Serve_TlsRequiringClientCertificates_RefusesRequestsWithoutOne()
     {
         using var folder = new TemporaryDirectory();

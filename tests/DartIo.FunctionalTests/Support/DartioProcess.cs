@@ -2,9 +2,16 @@ using System.Diagnostics;
 
 namespace DartIo.FunctionalTests.Support;
 
-/// <summary>The built <c>dartio</c> tool, run as a child process (it is copied beside the tests by the project reference).</summary>
+/// <summary>
+/// The built <c>dartio</c> tool, run as a child process: <c>dotnet DartIo.Cli.dll</c> (copied beside the tests by the
+/// project reference), or the executable that <see cref="ToolVariable"/> names (the native AOT binary, for
+/// <c>scripts/publish-aot.sh --check</c>).
+/// </summary>
 internal sealed class DartioProcess : IAsyncDisposable
 {
+    /// <summary>The environment variable naming a <c>dartio</c> executable to run instead of the framework-dependent build.</summary>
+    public const string ToolVariable = "DARTIO_TOOL";
+
     private readonly Process _process;
 
     private DartioProcess(Process process) => _process = process;
@@ -40,14 +47,19 @@ internal sealed class DartioProcess : IAsyncDisposable
     /// <summary>How to start the tool with these arguments (and extra environment variables), every stream redirected.</summary>
     public static ProcessStartInfo CreateStartInfo(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var tool = Environment.GetEnvironmentVariable(ToolVariable);
+        var info = new ProcessStartInfo(string.IsNullOrEmpty(tool) ? Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet" : tool)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DartIo.Cli.dll"));
+        if (string.IsNullOrEmpty(tool))
+        {
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DartIo.Cli.dll"));
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
