@@ -140,6 +140,7 @@ public sealed class ServeCommandTests
     [InlineData("--db", "/tmp")]
     [InlineData("--bogus")]
     [InlineData("/no/such/folder")]
+    [InlineData("--header", "Content-Length: abc", "--address", "127.0.0.1", "--port", "0")] // refused by the handler, before the bind
     public async Task Serve_BadArguments_ExitTwoWithAOneLineReason(params string[] args)
     {
         await using var tool = DartioProcess.Start(["serve", .. args]);
