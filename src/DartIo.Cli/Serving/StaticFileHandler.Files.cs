@@ -163,9 +163,14 @@ internal sealed partial class StaticFileHandler
         return choice < 0 ? identity : new Representation(siblings[choice] ?? file, offered[choice], OnTheFly: siblings[choice] is null);
     }
 
-    /// <summary>A precompressed sibling, if it is there and is served: a regular file, inside the folder, not hidden.</summary>
+    /// <summary>
+    /// A precompressed sibling, if it is there and is served: a file, inside the folder, not hidden, and not empty. No
+    /// brotli or gzip stream is empty, so an empty sibling (left by a build step that failed) is not one; nor is a FIFO,
+    /// a socket or a device, whose length is 0 too. Sent, either made the browser fail to decode what the file would
+    /// have shown.
+    /// </summary>
     private FileInfo? Sibling(string requestPath) =>
-        _paths.Resolve(requestPath) is { } real && new FileInfo(real) is { Exists: true } sibling ? sibling : null;
+        _paths.Resolve(requestPath) is { } real && new FileInfo(real) is { Exists: true, Length: > 0 } sibling ? sibling : null;
 
     /// <summary>A strong validator from the time and length, and the coding, so that no two representations share one.</summary>
     private static string ETag(DateTime modified, long length, string? coding) => coding switch
