@@ -83,6 +83,9 @@ public sealed class ServeOptionsTests : IDisposable
     [InlineData("https://example.com", "--cors", "https://example.com")]
     [InlineData("http://localhost:5173", "--cors", "http://localhost:5173/")]
     [InlineData("null", "--cors", "null")]
+    [InlineData("https://xn--bcher-kva.example", "--cors", "https://bücher.example")] // as browsers send it: was refused
+    [InlineData("https://xn--bcher-kva.example:8443", "--cors", "https://B\u00dcCHER.example:8443/")]
+    [InlineData("http://[::1]:8080", "--cors", "http://[::1]:8080")]
     public void Read_Cors_TheOriginOrAnyWithoutOne(string expected, params string[] args)
     {
         Assert.Equal(expected, Read(args).Settings.CorsOrigin);
