@@ -253,6 +253,22 @@ public sealed class ServeOptionsTests : IDisposable
         Assert.Equal(arguments, string.Join(' ', actualArguments));
     }
 
+    [Theory]
+    [InlineData("'/opt/My Browser/run' --new-window %s", "/opt/My Browser/run", "--new-window", "URL")]
+    [InlineData("\"/opt/My Browser/run\" %s", "/opt/My Browser/run", "URL")]
+    [InlineData("firefox \"%s\"", "firefox", "URL")]
+    [InlineData("firefox '%s'", "firefox", "URL")]
+    [InlineData("/opt/My\\ Browser/run --title \"a \\\"b\\\" c\" %s", "/opt/My Browser/run", "--title", "a \"b\" c", "URL")]
+    [InlineData("run  --x=%s#top  ", "run", "--x=URL#top")]
+    [InlineData("run ';' '$(id)' %s", "run", ";", "$(id)", "URL")] // words, never shell code
+    public void BrowserCommand_PercentSWithQuotedWords_SplitAsPythonsShlexDoes(string variable, string program, params string[] arguments)
+    {
+        var (actualProgram, actualArguments) = Browser.Command("URL", variable);
+
+        Assert.Equal(program, actualProgram);
+        Assert.Equal(arguments, actualArguments);
+    }
+
     /// <summary>Completes when a file of that name appears in the folder (created or renamed into it).</summary>
     private static Task FileAppears(string folder, string name)
     {
