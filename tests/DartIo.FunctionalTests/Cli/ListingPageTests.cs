@@ -252,6 +252,31 @@ public sealed partial class ListingPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listing_PageLargerThanTheResponseBuffer_IsSentAsItIsDrawnNotHeldWhole()
+    {
+        // 3,000 names: a page of about 1 MB, thirty times the response's buffer. Built whole (a string, then its bytes,
+        // to send with a Content-Length), a folder of 50,000 names cost 60 MB or more a request.
+        using var big = new TemporaryDirectory();
+        for (var i = 0; i < 3_000; i++)
+        {
+            File.WriteAllBytes(Path.Join(big.Path, $"name-\u00e9\U0001F600-{i:D4}.txt"), []);
+        }
+
+        await using var server = await StaticFileServer.StartAsync(new ServeSettings { Root = big.Path });
+        var get = await server.SendAsync("/");
+        var head = await server.SendAsync("/", method: "HEAD");
+
+        Assert.Equal(200, get.Status);
+        Assert.Equal("chunked", get.Header("Transfer-Encoding"));
+        Assert.Null(get.Header("Content-Length"));
+        Assert.Equal(get.Body.Length.ToString(CultureInfo.InvariantCulture), head.Header("Content-Length"));
+        Assert.Equal(3_000, Regex.Count(get.Text, "<tr class=\"f\">"));
+        Assert.Contains("<span>name-\u00e9\U0001F600-2999.txt</span>", get.Text, StringComparison.Ordinal);
+        Assert.EndsWith("</html>\n", get.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain('\uFFFD', get.Text); // no character cut in two between parts
+    }
+
+    [Fact]
     public async Task Listing_TenThousandFiles_IsQuick()
     {
         const int Count = 10_000;
