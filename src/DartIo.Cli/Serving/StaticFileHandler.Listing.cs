@@ -13,7 +13,9 @@ internal sealed partial class StaticFileHandler
     private static readonly EnumerationOptions s_listingOptions = new()
     {
         AttributesToSkip = 0, // the default skips "hidden" names (on Unix, dotfiles), which --dotfiles lists
-        IgnoreInaccessible = true,
+        // A folder this process may not read throws (UnauthorizedAccessException: 403 "Not readable.", as for a file)
+        // rather than being listed as empty, which told the user a folder full of files held nothing.
+        IgnoreInaccessible = false,
         RecurseSubdirectories = false,
     };
 

@@ -30,6 +30,34 @@ public sealed class ServeCommandTests
         Assert.Matches(@"127\.0\.0\.1 - - \[[^\]]+\] ""GET /hello\.txt HTTP/1\.1"" 200 18", log);
     }
 
+    [UnprivilegedFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Serve_FolderItMayNotRead_Answers403NotAnEmptyListing()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("locked/inside.txt", "not to be listed");
+        folder.Write("open/inside.txt", "listed");
+        const UnixFileMode Everyone = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(folder.Path, Everyone);
+        File.SetUnixFileMode(folder.File("open"), Everyone);
+        File.SetUnixFileMode(folder.File("open/inside.txt"), Everyone);
+        File.SetUnixFileMode(folder.File("locked"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var tool = Unprivileged.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "-q");
+        var url = await tool.ReadUrlAsync();
+        Assert.NotNull(url);
+
+        using var client = HttpTesting.Client();
+        using var locked = await client.GetAsync(url + "locked/");
+        using var open = await client.GetAsync(url + "open/");
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, locked.StatusCode); // was 200, "This folder is empty."
+        Assert.Equal("Not readable.\n", await locked.Content.ReadAsStringAsync());
+        Assert.Equal(System.Net.HttpStatusCode.OK, open.StatusCode);
+        Assert.Contains("inside.txt", await open.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await tool.StopAsync());
+    }
+
     [Fact]
     public async Task Serve_Sigterm_LetsTheDownloadInFlightFinish()
     {
