@@ -58,6 +58,31 @@ public sealed class ServeCommandTests
         Assert.Equal(0, await tool.StopAsync());
     }
 
+    [UnprivilegedFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Serve_PrecompressedSiblingItMayNotRead_ServesTheFileItself()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("app.js", "console.log('readable');");
+        folder.Write("app.js.br", "a sibling only its owner may read"); // left by a build run under another user, say
+        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        File.SetUnixFileMode(folder.Path, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        File.SetUnixFileMode(folder.File("app.js"), Readable);
+        File.SetUnixFileMode(folder.File("app.js.br"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using var tool = Unprivileged.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "-q");
+        var url = await tool.ReadUrlAsync();
+        Assert.NotNull(url);
+
+        using var client = HttpTesting.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, url + "app.js") { Headers = { { "Accept-Encoding", "br" } } };
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode); // was 403 for every browser: they all accept br
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.Equal("console.log('readable');", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, await tool.StopAsync());
+    }
+
     [Fact]
     public async Task Serve_Sigterm_LetsTheDownloadInFlightFinish()
     {
