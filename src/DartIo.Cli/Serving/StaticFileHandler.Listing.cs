@@ -103,7 +103,8 @@ internal sealed partial class StaticFileHandler
     }
 
     /// <summary>
-    /// What a folder shows: every name but the hidden ones (and those a request could not name: a backslash is refused),
+    /// What a folder shows: every name but the hidden ones (and those a request could not name: a backslash is refused,
+    /// and bytes that are not UTF-8 have no name in a string),
     /// those the filter leaves. A link is shown as what it leads to, and only when that would be served (inside the
     /// folder, not hidden): a link out of it must not tell the size and time of what lies outside.
     /// </summary>
@@ -113,7 +114,8 @@ internal sealed partial class StaticFileHandler
         var names = new FileSystemEnumerable<ListingEntry?>(folder, (ref entry) => Describe(ref entry, requestPath), s_listingOptions)
         {
             ShouldIncludePredicate = (ref entry) =>
-                !_paths.IsHidden(entry.FileName, atRoot) && !entry.FileName.Contains('\\') && query.Matches(entry.FileName),
+                !_paths.IsHidden(entry.FileName, atRoot) && !entry.FileName.Contains('\\') && query.Matches(entry.FileName)
+                && !NotUtf8(ref entry),
         };
 
         var entries = new List<ListingEntry>();
@@ -127,6 +129,14 @@ internal sealed partial class StaticFileHandler
 
         return entries;
     }
+
+    /// <summary>
+    /// Whether a name is bytes that are not UTF-8 (Linux allows any), which .NET reads with U+FFFD in their place: that
+    /// text names no file, so no request could reach it, and its link would be a 404. Asked (with one <c>stat</c>) only of
+    /// the rare names that hold U+FFFD; one that truly holds it exists under that name, and is shown.
+    /// </summary>
+    private static bool NotUtf8(ref FileSystemEntry entry) =>
+        entry.FileName.Contains('\uFFFD') && !Path.Exists(Path.Join(entry.Directory, entry.FileName));
 
     /// <summary>One name, from the one <c>stat</c> the enumeration makes of it; a link through <see cref="SafePaths"/>.</summary>
     private ListingEntry? Describe(ref FileSystemEntry entry, string requestPath)

@@ -162,6 +162,27 @@ public sealed partial class ListingPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listing_NameThatIsNotUtf8_IsNotShownAsALinkThatCannotWork()
+    {
+        // A Linux name is bytes: "a\xFF.txt" reads as "a\uFFFD.txt", which names no file (its link was a 404); a name
+        // that holds U+FFFD itself is a name like any other.
+        _root.Write("bytes/b\uFFFD.txt", "real replacement character");
+        using (var touch = System.Diagnostics.Process.Start("/bin/sh", ["-c", "touch \"$1/$(printf 'a\\377.txt')\"", "sh", _root.File("bytes")])!)
+        {
+            await touch.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, touch.ExitCode);
+        }
+
+        Assert.Equal(2, Directory.GetFiles(_root.File("bytes")).Length);
+        var html = (await _server.SendAsync("/bytes/")).Text;
+
+        Assert.DoesNotContain("a\uFFFD.txt", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"b%EF%BF%BD.txt\">", html, StringComparison.Ordinal);
+        Assert.Contains("0 folders, 1 file", html, StringComparison.Ordinal);
+        Assert.Equal("real replacement character", (await _server.SendAsync("/bytes/b%EF%BF%BD.txt")).Text);
+    }
+
+    [Fact]
     public async Task Listing_BreadcrumbOfAnOddFolderName_IsEscapedAndEncoded()
     {
         _root.Write("a <b> & c/d é/x.txt", "x");
