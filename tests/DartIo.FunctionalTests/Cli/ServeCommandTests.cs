@@ -147,7 +147,7 @@ public sealed class ServeCommandTests
         var thumbprint = CertificateDatabase.Open(database.Path).Find("dev").Thumbprint;
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--tls", "dev", "--db", database.Path);
-        var url = await tool.ReadLineAsync();
+        var url = await tool.ReadUrlAsync();
         Assert.NotNull(url);
 
         var handler = new SocketsHttpHandler();
