@@ -358,11 +358,6 @@ public sealed partial class HttpResponse
     internal bool ConnectionGone =>
         _connectionGone || (_request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted.IsCancellationRequested ?? false);
 
-    /// <summary>
-    /// Ends a response whose connection has gone: the request is aborted rather than completed, so that Kestrel does not
-    /// count the missing bytes against the Content-Length as an application error; logged once, at Debug. <see cref="Done"/>
-    /// ends with the <see cref="HttpException"/> of a closed connection.
-    /// </summary>
     /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>
     private PipeWriter Start()
     {

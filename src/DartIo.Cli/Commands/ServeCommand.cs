@@ -226,7 +226,11 @@ internal sealed class ServeCommand
         string.Create(CultureInfo.InvariantCulture, $"serving {Path.GetFullPath(folder)}: {workers} worker{(workers == 1 ? "" : "s")}, ")
         + (tls is null ? "plain HTTP" : $"TLS certificate '{tls.CertificateName}'");
 
-    /// <summary>An origin as browsers send it (<c>https://example.com:8443</c>), <c>*</c>, or <c>null</c>.</summary>
+    /// <summary>
+    /// An origin as browsers send it (<c>https://example.com:8443</c>), <c>*</c>, or <c>null</c>. A host name that is
+    /// not ASCII is written as its IDNA form (<c>https://bücher.example</c> is <c>https://xn--bcher-kva.example</c>),
+    /// which is what the <c>Origin</c> header holds and all that a header value can carry.
+    /// </summary>
     private static string CorsOrigin(string value)
     {
         if (value is AnyOrigin or "null")
@@ -237,7 +241,10 @@ internal sealed class ServeCommand
         if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.UserInfo.Length == 0
             && uri.PathAndQuery == "/" && uri.Fragment.Length == 0 && !value.EndsWith('?') && !value.EndsWith('#'))
         {
-            return uri.GetLeftPart(UriPartial.Authority); // lower-case scheme and host, no default port: what the Origin header holds
+            // Lower-case scheme and host, no default port: what the Origin header holds.
+            return uri.HostNameType == UriHostNameType.Dns
+                ? string.Create(CultureInfo.InvariantCulture, $"{uri.Scheme}://{uri.IdnHost}{(uri.IsDefaultPort ? "" : $":{uri.Port}")}")
+                : uri.GetLeftPart(UriPartial.Authority);
         }
 
         throw new UsageException($"--cors takes an origin such as https://example.com, or no value for any origin, not '{value}' "

@@ -1,11 +1,13 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Text;
 
 namespace DartIo.Cli.Hosting;
 
 /// <summary>
 /// Opens a URL in the user's browser for <c>serve --open</c>: <c>$BROWSER</c> when set (as Python's webbrowser reads it:
-/// the first of a ':'-separated list; <c>%s</c> stands for the URL, else the URL is the last argument), else
+/// the first of a ':'-separated list; with <c>%s</c>, which stands for the URL, split into words as a shell would,
+/// quotes and all; else the whole of it is the program, and the URL its argument), else
 /// <c>xdg-open</c> (<c>open</c> on macOS, the shell on Windows). A browser that cannot be started is a warning on
 /// stderr, never an error: the server goes on.
 /// </summary>
@@ -72,8 +74,73 @@ internal static class Browser
             return (command, [url]); // a program's path, spaces and all
         }
 
-        var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var words = Words(command);
         return (words[0], words.Skip(1).Select(w => w.Replace("%s", url, StringComparison.Ordinal)).ToArray());
+    }
+
+    /// <summary>
+    /// A command line's words as Python's <c>shlex.split</c> makes them (what its webbrowser does with a <c>$BROWSER</c>
+    /// that holds <c>%s</c>): split at blanks, <c>'…'</c> taken as it is, <c>"…"</c> with <c>\"</c> and <c>\\</c> escaped,
+    /// <c>\</c> escaping any character outside quotes; a quote left open runs to the end. Only words: nothing is
+    /// expanded, and no shell ever reads them (<c>$(…)</c>, <c>;</c> and <c>|</c> are characters of a word).
+    /// </summary>
+    /// <param name="text">The command line; it has at least one character that is not a blank.</param>
+    private static List<string> Words(string text)
+    {
+        var words = new List<string>();
+        var word = new StringBuilder();
+        var inWord = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c is ' ' or '\t' or '\n')
+            {
+                if (inWord)
+                {
+                    words.Add(word.ToString());
+                    word.Clear();
+                    inWord = false;
+                }
+
+                continue;
+            }
+
+            inWord = true;
+            if (c == '\'')
+            {
+                var end = text.IndexOf('\'', i + 1);
+                end = end < 0 ? text.Length : end;
+                word.Append(text, i + 1, end - i - 1);
+                i = end;
+            }
+            else if (c == '"')
+            {
+                for (i++; i < text.Length && text[i] != '"'; i++)
+                {
+                    if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] is '"' or '\\')
+                    {
+                        i++;
+                    }
+
+                    word.Append(text[i]);
+                }
+            }
+            else if (c == '\\' && i + 1 < text.Length)
+            {
+                word.Append(text[++i]);
+            }
+            else
+            {
+                word.Append(c);
+            }
+        }
+
+        if (inWord)
+        {
+            words.Add(word.ToString());
+        }
+
+        return words;
     }
 
     /// <summary>

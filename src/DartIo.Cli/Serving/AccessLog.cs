@@ -10,11 +10,22 @@ namespace DartIo.Cli.Serving;
 /// One line per request on stderr, in the Combined Log Format with the duration appended, or as one JSON object, written
 /// by a background loop so that a request never waits for the terminal.
 /// </summary>
+/// <remarks>
+/// What waits to be written is bounded (<see cref="MaxPendingChars"/>): when stderr takes lines more slowly than
+/// requests come (a pipe nobody reads, a paused terminal, a slow disk), the lines beyond it are dropped and counted, and
+/// the count is said in one line as soon as stderr takes lines again. Unbounded, the backlog was the server's memory:
+/// one client sending requests with 8 KB headers to a server whose stderr was a full pipe grew it by 1.7 GB in 20 s.
+/// </remarks>
 internal sealed class AccessLog : IAsyncDisposable
 {
+    /// <summary>The characters of the lines waiting for stderr at most (2 MB): thousands of ordinary lines, a few dozen of the longest.</summary>
+    internal const int MaxPendingChars = 1 << 20;
+
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TextWriter _output;
     private readonly Task _writing;
+    private long _pendingChars;
+    private long _dropped;
 
     public AccessLog(TextWriter output)
     {
@@ -54,7 +65,20 @@ internal sealed class AccessLog : IAsyncDisposable
             request.Headers["User-Agent"]?[0],
             started,
             Math.Round(duration.TotalMilliseconds, 3));
-        _lines.Writer.TryWrite(format == AccessLogFormat.Json ? JsonLine(entry) : CombinedLine(entry));
+        Enqueue(format == AccessLogFormat.Json ? JsonLine(entry) : CombinedLine(entry));
+    }
+
+    /// <summary>Hands a line to the writing loop, or drops and counts it when <see cref="MaxPendingChars"/> are waiting already.</summary>
+    private void Enqueue(string line)
+    {
+        if (Interlocked.Add(ref _pendingChars, line.Length) > MaxPendingChars)
+        {
+            Interlocked.Add(ref _pendingChars, -line.Length);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        _lines.Writer.TryWrite(line);
     }
 
     private static string CombinedLine(in Entry entry)
@@ -144,9 +168,25 @@ internal sealed class AccessLog : IAsyncDisposable
             while (reader.TryRead(out var line))
             {
                 await _output.WriteLineAsync(line).ConfigureAwait(false);
+                Interlocked.Add(ref _pendingChars, -line.Length);
             }
 
+            await ReportDroppedAsync().ConfigureAwait(false);
             await _output.FlushAsync().ConfigureAwait(false);
+        }
+
+        await ReportDroppedAsync().ConfigureAwait(false); // those dropped after the last line written
+        await _output.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Says how many lines were dropped since it last said so, if any.</summary>
+    private async Task ReportDroppedAsync()
+    {
+        var dropped = Interlocked.Exchange(ref _dropped, 0);
+        if (dropped > 0)
+        {
+            await _output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"dartio: warning: {dropped} access log line{(dropped == 1 ? " was" : "s were")} dropped: stderr did not take them as fast as requests came")).ConfigureAwait(false);
         }
     }
 }

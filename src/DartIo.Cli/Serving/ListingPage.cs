@@ -169,13 +169,20 @@ internal static class ListingPage
         + "d='M2.5 6.5A2.5 2.5 0 0 1 5 4h4.1a2 2 0 0 1 1.5.7L12 6.3h7A2.5 2.5 0 0 1 21.5 8.8v8.7a2.5 2.5 0 0 1-2.5 2.5H5a2.5 "
         + "2.5 0 0 1-2.5-2.5z'/%3E%3C/svg%3E";
 
-    /// <summary>The page for a folder.</summary>
+    /// <summary>How much of the page <see cref="Render"/> gathers before it hands a part over (characters; a row is about 320).</summary>
+    internal const int PartChars = 16 * 1024;
+
+    /// <summary>
+    /// The page for a folder, in parts of about <see cref="PartChars"/> characters: the head and the first rows, then
+    /// the next rows, ... then the end. One builder is reused from part to part, so each part must be used before the
+    /// next is asked for; however many names the folder holds, no more of the page than a part is ever in memory.
+    /// </summary>
     /// <param name="path">The folder's request path, decoded, with its trailing slash (<c>/</c>, <c>/docs/</c>).</param>
     /// <param name="entries">What it holds, already filtered and sorted.</param>
     /// <param name="query">The sort and filter asked for.</param>
-    public static string Render(string path, IReadOnlyList<ListingEntry> entries, ListingQuery query)
+    public static IEnumerable<StringBuilder> Render(string path, IReadOnlyList<ListingEntry> entries, ListingQuery query)
     {
-        var html = new StringBuilder(2048 + (entries.Count * 320));
+        var html = new StringBuilder(PartChars + 4096);
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
@@ -186,10 +193,21 @@ internal static class ListingPage
             .Append("<main>\n");
         AppendBreadcrumb(html, segments);
         AppendBar(html, entries, query);
-        AppendTable(html, entries, query, atRoot: segments.Length == 0);
+        AppendTableHead(html, query, atRoot: segments.Length == 0);
+        foreach (var entry in entries)
+        {
+            AppendRow(html, entry);
+            if (html.Length >= PartChars)
+            {
+                yield return html;
+                html.Clear();
+            }
+        }
+
+        AppendTableEnd(html, entries.Count, query);
         html.Append("<footer>Served by dartio. Times are UTC.</footer>\n</main>\n")
             .Append("<script>").Append(Script).Append("</script>\n</body>\n</html>\n");
-        return html.ToString();
+        yield return html;
     }
 
     /// <summary>The heading: a home link, then each ancestor as a link, then the folder itself.</summary>
@@ -253,7 +271,8 @@ internal static class ListingPage
         html.Append("<button type=\"submit\">Filter</button></form>\n</div>\n");
     }
 
-    private static void AppendTable(StringBuilder html, IReadOnlyList<ListingEntry> entries, ListingQuery query, bool atRoot)
+    /// <summary>The table's headings, and the parent folder's row below the top.</summary>
+    private static void AppendTableHead(StringBuilder html, ListingQuery query, bool atRoot)
     {
         html.Append("<div class=\"box\">\n<table>\n<thead><tr>");
         AppendHeading(html, query, ListingSort.Name, "Name", string.Empty);
@@ -265,32 +284,37 @@ internal static class ListingPage
             html.Append("<tr class=\"up\"><td class=\"name\"><a href=\"../\"><svg class=\"i\"><use href=\"#up\"/></svg>")
                 .Append("<span>Parent folder</span></a></td><td class=\"size\"></td><td class=\"modified\"></td></tr>\n");
         }
+    }
 
-        foreach (var entry in entries)
+    /// <summary>One name's row: its link and icon, its size (the exact count in the title), its time.</summary>
+    private static void AppendRow(StringBuilder html, ListingEntry entry)
+    {
+        var href = Uri.EscapeDataString(entry.Name);
+        var icon = entry.IsFolder ? "d" : Icon(entry.Name);
+        html.Append(entry.IsFolder ? "<tr class=\"d\">" : "<tr class=\"f\">")
+            .Append("<td class=\"name\"><a href=\"").Append(href).Append(entry.IsFolder ? "/\">" : "\">")
+            .Append("<svg class=\"i ").Append(icon).Append("\"><use href=\"#").Append(icon).Append("\"/></svg><span>")
+            .AppendEncoded(entry.Name).Append(entry.IsFolder ? "/" : string.Empty).Append("</span></a></td>");
+        if (entry.IsFolder)
         {
-            var href = Uri.EscapeDataString(entry.Name);
-            var icon = entry.IsFolder ? "d" : Icon(entry.Name);
-            html.Append(entry.IsFolder ? "<tr class=\"d\">" : "<tr class=\"f\">")
-                .Append("<td class=\"name\"><a href=\"").Append(href).Append(entry.IsFolder ? "/\">" : "\">")
-                .Append("<svg class=\"i ").Append(icon).Append("\"><use href=\"#").Append(icon).Append("\"/></svg><span>")
-                .AppendEncoded(entry.Name).Append(entry.IsFolder ? "/" : string.Empty).Append("</span></a></td>");
-            if (entry.IsFolder)
-            {
-                html.Append("<td class=\"size\">—</td>");
-            }
-            else
-            {
-                html.Append("<td class=\"size\" title=\"")
-                    .Append(entry.Length.ToString("N0", CultureInfo.InvariantCulture)).Append(entry.Length == 1 ? " byte\">" : " bytes\">")
-                    .Append(HumanSize(entry.Length)).Append("</td>");
-            }
-
-            html.Append("<td class=\"modified\"><time datetime=\"")
-                .Append(entry.Modified.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)).Append("\">")
-                .Append(entry.Modified.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)).Append("</time></td></tr>\n");
+            html.Append("<td class=\"size\">—</td>");
+        }
+        else
+        {
+            html.Append("<td class=\"size\" title=\"")
+                .Append(entry.Length.ToString("N0", CultureInfo.InvariantCulture)).Append(entry.Length == 1 ? " byte\">" : " bytes\">")
+                .Append(HumanSize(entry.Length)).Append("</td>");
         }
 
-        if (entries.Count == 0)
+        html.Append("<td class=\"modified\"><time datetime=\"")
+            .Append(entry.Modified.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)).Append("\">")
+            .Append(entry.Modified.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)).Append("</time></td></tr>\n");
+    }
+
+    /// <summary>The table's end, with a line in place of the rows when there are none.</summary>
+    private static void AppendTableEnd(StringBuilder html, int count, ListingQuery query)
+    {
+        if (count == 0)
         {
             html.Append("<tr><td class=\"empty\" colspan=\"3\">")
                 .Append(query.Filter.Length > 0 ? "No names match." : "This folder is empty.").Append("</td></tr>\n");

@@ -163,9 +163,31 @@ internal sealed partial class StaticFileHandler
         return choice < 0 ? identity : new Representation(siblings[choice] ?? file, offered[choice], OnTheFly: siblings[choice] is null);
     }
 
-    /// <summary>A precompressed sibling, if it is there and is served: a regular file, inside the folder, not hidden.</summary>
-    private FileInfo? Sibling(string requestPath) =>
-        _paths.Resolve(requestPath) is { } real && new FileInfo(real) is { Exists: true } sibling ? sibling : null;
+    /// <summary>
+    /// A precompressed sibling, if it is there and is served: a file, inside the folder, not hidden, not empty, and
+    /// readable by this process. No brotli or gzip stream is empty, so an empty sibling (left by a build step that
+    /// failed) is not one; nor is a FIFO, a socket or a device, whose length is 0 too: sent, either made the browser fail
+    /// to decode what the file would have shown. One this process may not read (left by a build run as another user)
+    /// made the file itself a 403 for every browser; it is passed over, and the file is sent as it is.
+    /// </summary>
+    private FileInfo? Sibling(string requestPath)
+    {
+        if (_paths.Resolve(requestPath) is not { } real || new FileInfo(real) is not { Exists: true, Length: > 0 } sibling)
+        {
+            return null;
+        }
+
+        try
+        {
+            // Opened and closed: an open is the one question the kernel answers for ACLs, groups and capabilities alike.
+            File.OpenHandle(real, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete).Dispose();
+            return sibling;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>A strong validator from the time and length, and the coding, so that no two representations share one.</summary>
     private static string ETag(DateTime modified, long length, string? coding) => coding switch

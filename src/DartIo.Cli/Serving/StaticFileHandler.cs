@@ -25,6 +25,20 @@ internal sealed partial class StaticFileHandler
     /// <summary>How long a browser may keep a CORS preflight's answer: Chromium's ceiling (Firefox allows a day).</summary>
     private const int PreflightMaxAgeSeconds = 7200;
 
+    /// <summary>
+    /// The headers a <see cref="ServeSettings.Headers"/> entry may not name, because each response sets its own: the
+    /// framing (<c>Content-Length</c>, <c>Transfer-Encoding</c>), the connection's (<c>Connection</c> and the other
+    /// hop-by-hop fields, which HTTP/2 forbids), and what the body is (<c>Content-Encoding</c>, <c>Content-Range</c>).
+    /// Set on every response, they made Kestrel fail each request (<c>Content-Length: abc</c>: a 500), or described a
+    /// body that is not the one sent (<c>Transfer-Encoding: chunked</c> over a plain body; <c>Content-Encoding: gzip</c>
+    /// over text), which a client reads as garbage.
+    /// </summary>
+    private static readonly HashSet<string> s_perMessageHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Upgrade",
+        "Content-Encoding", "Content-Range",
+    };
+
     private readonly SafePaths _paths;
     private readonly AccessLog? _log;
 
@@ -32,7 +46,9 @@ internal sealed partial class StaticFileHandler
     /// <param name="log">Where each request is logged, if anywhere; <see cref="ServeSettings.AccessLog"/> false logs nothing.</param>
     /// <exception cref="ArgumentException">
     /// A header of <see cref="ServeSettings.Headers"/> or the <see cref="ServeSettings.CorsOrigin"/> could not be sent
-    /// (a name that is no token, a value with a control or non-ASCII character): said now, not as a 500 on every request.
+    /// (a name that is no token, a value with a control or non-ASCII character), or a header names what each response
+    /// sets for itself (<c>Content-Length</c>, <c>Transfer-Encoding</c>, <c>Connection</c>, <c>Content-Encoding</c>, ...):
+    /// said now, not as a 500 or a garbled body on every request.
     /// </exception>
     public StaticFileHandler(ServeSettings settings, AccessLog? log)
     {
@@ -41,6 +57,11 @@ internal sealed partial class StaticFileHandler
             if (!IsToken(name) || !IsFieldValue(value))
             {
                 throw new ArgumentException($"'{name}: {value}' cannot be sent as a header (a name is letters, digits and !#$%&'*+-.^_`|~; a value printable ASCII)", nameof(settings));
+            }
+
+            if (s_perMessageHeaders.Contains(name))
+            {
+                throw new ArgumentException($"'{name}: {value}' cannot be sent with every response: the server sets {name} for each one itself", nameof(settings));
             }
         }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DartIo.Cli.Serving;
+using DartIo.FunctionalTests.Support;
 using DartIo.Tests.Tls;
 
 namespace DartIo.FunctionalTests.Cli;
@@ -32,6 +33,35 @@ public sealed class AccessLogTests : IDisposable
         var time = DateTime.ParseExact(match.Groups[1].Value, "dd/MMM/yyyy:HH:mm:ss zzz", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
         Assert.Equal(DateTime.UtcNow, time, TimeSpan.FromMinutes(1));
         Assert.InRange(double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), 0, 20_000);
+    }
+
+    [Fact]
+    public async Task AccessLog_StderrThatTakesNothing_HoldsABoundedBacklogAndCountsTheLinesItDrops()
+    {
+        // stderr a full pipe: the first line's write does not return until the gate opens.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lines = new LineWriter(gate.Task);
+        var log = new AccessLog(lines);
+        const int requests = 80;
+        var userAgent = new string('u', 30_000); // near Kestrel's 32 KB of headers: some 30 lines fill the backlog
+        await using (var server = await StaticFileServer.StartAsync(new ServeSettings { Root = _root.Path }, log))
+        {
+            for (var i = 0; i < requests; i++)
+            {
+                Assert.Equal(200, (await server.SendAsync("/hello.txt", $"User-Agent: {userAgent}\r\n")).Status);
+            }
+        }
+
+        gate.SetResult();
+        await log.DisposeAsync().AsTask().Within();
+        var written = lines.Rest();
+
+        var logged = written.Count(line => line.Contains(userAgent, StringComparison.Ordinal));
+        Assert.InRange(logged, 1, (AccessLog.MaxPendingChars / userAgent.Length) + 1);
+        var notice = Assert.Single(written, line => line.StartsWith("dartio: warning: ", StringComparison.Ordinal));
+        Assert.Equal(
+            $"dartio: warning: {requests - logged} access log lines were dropped: stderr did not take them as fast as requests came",
+            notice);
     }
 
     [Fact]

@@ -150,6 +150,28 @@ public sealed class ContentCodingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Precompressed_EmptyOrFifoSibling_IsNotServed()
+    {
+        // An empty file is no brotli or gzip stream of anything (a build step that failed half-way leaves one), and a FIFO
+        // has no bytes to give: either, sent as the body, is a decoding error in the browser where the file would do.
+        _root.Write("empty.js", "original");
+        _root.Write("empty.js.br", []);
+        _root.Write("empty.js.gz", []);
+        _root.Write("fifo.js", "original");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", _root.File("fifo.js.br"))!)
+        {
+            await mkfifo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var empty = await _server.SendAsync("/empty.js", "Accept-Encoding: br, gzip\r\n");
+        var fifo = await _server.SendAsync("/fifo.js", "Accept-Encoding: br\r\n");
+
+        Assert.Equal((200, null, "original"), (empty.Status, empty.Header("Content-Encoding"), empty.Text));
+        Assert.Equal((200, null, "original"), (fifo.Status, fifo.Header("Content-Encoding"), fifo.Text));
+    }
+
+    [Fact]
     public async Task Precompressed_SiblingOfAHiddenFile_IsNotServed()
     {
         _root.Write(".env", "SECRET=1");

@@ -8,13 +8,19 @@ namespace DartIo.FunctionalTests.Cli;
 internal sealed class LineWriter : TextWriter
 {
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+    private readonly Task _open;
+
+    /// <param name="open">
+    /// Completes when writes may return; until then the first write waits, as on a pipe that nobody reads (default: at once).
+    /// </param>
+    public LineWriter(Task? open = null) => _open = open ?? Task.CompletedTask;
 
     public override Encoding Encoding => Encoding.UTF8;
 
     public override Task WriteLineAsync(string? value)
     {
         _lines.Writer.TryWrite(value ?? string.Empty);
-        return Task.CompletedTask;
+        return _open;
     }
 
     public Task<string> NextAsync() => _lines.Reader.ReadAsync().AsTask().Within();

@@ -162,6 +162,27 @@ public sealed partial class ListingPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listing_NameThatIsNotUtf8_IsNotShownAsALinkThatCannotWork()
+    {
+        // A Linux name is bytes: "a\xFF.txt" reads as "a\uFFFD.txt", which names no file (its link was a 404); a name
+        // that holds U+FFFD itself is a name like any other.
+        _root.Write("bytes/b\uFFFD.txt", "real replacement character");
+        using (var touch = System.Diagnostics.Process.Start("/bin/sh", ["-c", "touch \"$1/$(printf 'a\\377.txt')\"", "sh", _root.File("bytes")])!)
+        {
+            await touch.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, touch.ExitCode);
+        }
+
+        Assert.Equal(2, Directory.GetFiles(_root.File("bytes")).Length);
+        var html = (await _server.SendAsync("/bytes/")).Text;
+
+        Assert.DoesNotContain("a\uFFFD.txt", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"b%EF%BF%BD.txt\">", html, StringComparison.Ordinal);
+        Assert.Contains("0 folders, 1 file", html, StringComparison.Ordinal);
+        Assert.Equal("real replacement character", (await _server.SendAsync("/bytes/b%EF%BF%BD.txt")).Text);
+    }
+
+    [Fact]
     public async Task Listing_BreadcrumbOfAnOddFolderName_IsEscapedAndEncoded()
     {
         _root.Write("a <b> & c/d é/x.txt", "x");
@@ -249,6 +270,31 @@ public sealed partial class ListingPageTests : IAsyncLifetime
         Assert.Equal("br", response.Header("Content-Encoding"));
         Assert.Equal("Accept-Encoding", response.Header("Vary"));
         Assert.Contains("medium.bin", await new StreamReader(brotli).ReadToEndAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listing_PageLargerThanTheResponseBuffer_IsSentAsItIsDrawnNotHeldWhole()
+    {
+        // 3,000 names: a page of about 1 MB, thirty times the response's buffer. Built whole (a string, then its bytes,
+        // to send with a Content-Length), a folder of 50,000 names cost 60 MB or more a request.
+        using var big = new TemporaryDirectory();
+        for (var i = 0; i < 3_000; i++)
+        {
+            File.WriteAllBytes(Path.Join(big.Path, $"name-\u00e9\U0001F600-{i:D4}.txt"), []);
+        }
+
+        await using var server = await StaticFileServer.StartAsync(new ServeSettings { Root = big.Path });
+        var get = await server.SendAsync("/");
+        var head = await server.SendAsync("/", method: "HEAD");
+
+        Assert.Equal(200, get.Status);
+        Assert.Equal("chunked", get.Header("Transfer-Encoding"));
+        Assert.Null(get.Header("Content-Length"));
+        Assert.Equal(get.Body.Length.ToString(CultureInfo.InvariantCulture), head.Header("Content-Length"));
+        Assert.Equal(3_000, Regex.Count(get.Text, "<tr class=\"f\">"));
+        Assert.Contains("<span>name-\u00e9\U0001F600-2999.txt</span>", get.Text, StringComparison.Ordinal);
+        Assert.EndsWith("</html>\n", get.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain('\uFFFD', get.Text); // no character cut in two between parts
     }
 
     [Fact]

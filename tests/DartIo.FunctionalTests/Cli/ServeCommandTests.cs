@@ -30,6 +30,59 @@ public sealed class ServeCommandTests
         Assert.Matches(@"127\.0\.0\.1 - - \[[^\]]+\] ""GET /hello\.txt HTTP/1\.1"" 200 18", log);
     }
 
+    [UnprivilegedFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Serve_FolderItMayNotRead_Answers403NotAnEmptyListing()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("locked/inside.txt", "not to be listed");
+        folder.Write("open/inside.txt", "listed");
+        const UnixFileMode Everyone = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(folder.Path, Everyone);
+        File.SetUnixFileMode(folder.File("open"), Everyone);
+        File.SetUnixFileMode(folder.File("open/inside.txt"), Everyone);
+        File.SetUnixFileMode(folder.File("locked"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var tool = Unprivileged.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "-q");
+        var url = await tool.ReadUrlAsync();
+        Assert.NotNull(url);
+
+        using var client = HttpTesting.Client();
+        using var locked = await client.GetAsync(url + "locked/");
+        using var open = await client.GetAsync(url + "open/");
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, locked.StatusCode); // was 200, "This folder is empty."
+        Assert.Equal("Not readable.\n", await locked.Content.ReadAsStringAsync());
+        Assert.Equal(System.Net.HttpStatusCode.OK, open.StatusCode);
+        Assert.Contains("inside.txt", await open.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await tool.StopAsync());
+    }
+
+    [UnprivilegedFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Serve_PrecompressedSiblingItMayNotRead_ServesTheFileItself()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.Write("app.js", "console.log('readable');");
+        folder.Write("app.js.br", "a sibling only its owner may read"); // left by a build run under another user, say
+        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        File.SetUnixFileMode(folder.Path, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        File.SetUnixFileMode(folder.File("app.js"), Readable);
+        File.SetUnixFileMode(folder.File("app.js.br"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using var tool = Unprivileged.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "-q");
+        var url = await tool.ReadUrlAsync();
+        Assert.NotNull(url);
+
+        using var client = HttpTesting.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, url + "app.js") { Headers = { { "Accept-Encoding", "br" } } };
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode); // was 403 for every browser: they all accept br
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.Equal("console.log('readable');", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, await tool.StopAsync());
+    }
+
     [Fact]
     public async Task Serve_Sigterm_LetsTheDownloadInFlightFinish()
     {
@@ -94,7 +147,7 @@ public sealed class ServeCommandTests
         var thumbprint = CertificateDatabase.Open(database.Path).Find("dev").Thumbprint;
         await using var tool = DartioProcess.Start("serve", folder.Path, "--address", "127.0.0.1", "--port", "0", "--workers", "1",
             "--tls", "dev", "--db", database.Path);
-        var url = await tool.ReadLineAsync();
+        var url = await tool.ReadUrlAsync();
         Assert.NotNull(url);
 
         var handler = new SocketsHttpHandler();
@@ -140,6 +193,7 @@ public sealed class ServeCommandTests
     [InlineData("--db", "/tmp")]
     [InlineData("--bogus")]
     [InlineData("/no/such/folder")]
+    [InlineData("--header", "Content-Length: abc", "--address", "127.0.0.1", "--port", "0")] // refused by the handler, before the bind
     public async Task Serve_BadArguments_ExitTwoWithAOneLineReason(params string[] args)
     {
         await using var tool = DartioProcess.Start(["serve", .. args]);

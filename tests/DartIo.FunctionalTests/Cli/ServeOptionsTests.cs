@@ -83,6 +83,9 @@ public sealed class ServeOptionsTests : IDisposable
     [InlineData("https://example.com", "--cors", "https://example.com")]
     [InlineData("http://localhost:5173", "--cors", "http://localhost:5173/")]
     [InlineData("null", "--cors", "null")]
+    [InlineData("https://xn--bcher-kva.example", "--cors", "https://bücher.example")] // as browsers send it: was refused
+    [InlineData("https://xn--bcher-kva.example:8443", "--cors", "https://B\u00dcCHER.example:8443/")]
+    [InlineData("http://[::1]:8080", "--cors", "http://[::1]:8080")]
     public void Read_Cors_TheOriginOrAnyWithoutOne(string expected, params string[] args)
     {
         Assert.Equal(expected, Read(args).Settings.CorsOrigin);
@@ -248,6 +251,22 @@ public sealed class ServeOptionsTests : IDisposable
 
         Assert.Equal(program, actualProgram);
         Assert.Equal(arguments, string.Join(' ', actualArguments));
+    }
+
+    [Theory]
+    [InlineData("'/opt/My Browser/run' --new-window %s", "/opt/My Browser/run", "--new-window", "URL")]
+    [InlineData("\"/opt/My Browser/run\" %s", "/opt/My Browser/run", "URL")]
+    [InlineData("firefox \"%s\"", "firefox", "URL")]
+    [InlineData("firefox '%s'", "firefox", "URL")]
+    [InlineData("/opt/My\\ Browser/run --title \"a \\\"b\\\" c\" %s", "/opt/My Browser/run", "--title", "a \"b\" c", "URL")]
+    [InlineData("run  --x=%s#top  ", "run", "--x=URL#top")]
+    [InlineData("run ';' '$(id)' %s", "run", ";", "$(id)", "URL")] // words, never shell code
+    public void BrowserCommand_PercentSWithQuotedWords_SplitAsPythonsShlexDoes(string variable, string program, params string[] arguments)
+    {
+        var (actualProgram, actualArguments) = Browser.Command("URL", variable);
+
+        Assert.Equal(program, actualProgram);
+        Assert.Equal(arguments, actualArguments);
     }
 
     /// <summary>Completes when a file of that name appears in the folder (created or renamed into it).</summary>

@@ -151,6 +151,25 @@ public sealed class ServeResponseTests : IDisposable
     }
 
     [Theory]
+    [InlineData("Content-Length", "abc")] // was a 500 on every request
+    [InlineData("content-length", "3")]
+    [InlineData("Transfer-Encoding", "chunked")] // was a plain body announced as chunked
+    [InlineData("Connection", "close")]
+    [InlineData("Keep-Alive", "timeout=5")]
+    [InlineData("Upgrade", "h2c")]
+    [InlineData("TE", "trailers")]
+    [InlineData("Trailer", "X-Checksum")]
+    [InlineData("Content-Encoding", "gzip")] // was every body, text and errors too, labelled gzip
+    [InlineData("Content-Range", "bytes 0-1/2")]
+    public void Headers_ThatEachResponseSetsItself_AreRefusedWhenTheHandlerIsMade(string name, string value)
+    {
+        var settings = new ServeSettings { Root = _root.Path, Headers = [new(name, value)] };
+
+        var refused = Assert.Throws<ArgumentException>(() => new StaticFileHandler(settings, log: null));
+        Assert.Contains($"'{name}: {value}' cannot be sent with every response", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("https://a.example\r\nSet-Cookie: b")]
     [InlineData("https://café.example")]
