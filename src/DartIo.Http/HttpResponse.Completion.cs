@@ -145,6 +145,18 @@ public sealed partial class HttpResponse
     internal Task CloseAborted(string reason = "the connection was aborted")
     {
         _closing ??= Task.CompletedTask;
+        EndAborted(reason);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// What <see cref="CloseAborted"/> does but for closing: for a response still open, aborts the request, logs once and
+    /// fails <see cref="Done"/>. A write that finds the connection gone calls it at once, so that a handler writing in a
+    /// loop until <see cref="Done"/> ends stops then, not when Kestrel's abort callback gets a thread; later writes are
+    /// still dropped, not refused.
+    /// </summary>
+    private void EndAborted(string reason)
+    {
         if (_completion == Completion.Open)
         {
             // Kestrel skips the Content-Length check of an aborted request; one it aborted itself (a reset stream, a
@@ -157,8 +169,6 @@ public sealed partial class HttpResponse
             _server.LogResponseAborted(_request, reason);
             Abandon();
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>Ends <see cref="Done"/> for a request whose connection went away before the response was closed.</summary>

@@ -457,6 +457,7 @@ public sealed partial class HttpResponse
         if (result.IsCompleted || result.IsCanceled)
         {
             _connectionGone = true;
+            EndAborted("the connection was aborted");
             return false;
         }
 
