@@ -265,9 +265,13 @@ public sealed class ContentCodingTests : IAsyncLifetime
 
         var line = await lines.NextAsync();
 
-        var match = Regex.Match(line, "\"GET /big.txt HTTP/1.1\" 200 (\\d+) ");
+        // What the connection took, counted as the file's bytes before compressing. It can be 0 ("-"): when the reset
+        // comes before the handler reads a second chunk, the first chunk, though partly sent, was the last read and is
+        // not counted (FileSegmentStream.Delivered). What matters here is the upper bound: reading stopped.
+        var match = Regex.Match(line, "\"GET /big.txt HTTP/1.1\" 200 (\\d+|-) ");
         Assert.True(match.Success, line);
-        Assert.InRange(long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), 1, Size / 4); // read, before compressing
+        var taken = match.Groups[1].Value == "-" ? 0 : long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(taken, 0, Size / 4);
     }
 
     private static byte[] Compress(string text, Func<Stream, Stream> compressor)
