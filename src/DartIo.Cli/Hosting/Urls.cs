@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using SystemNetworkInterface = System.Net.NetworkInformation.NetworkInterface;
 
 namespace DartIo.Cli.Hosting;
 
@@ -60,7 +61,8 @@ internal static class Urls
     {
         try
         {
-            return NetworkInterface.GetAllNetworkInterfaces()
+            // The OS's view, not DartIo.NetworkInterface: this one knows which interfaces are down.
+            return SystemNetworkInterface.GetAllNetworkInterfaces()
                 .Where(i => i.OperationalStatus != OperationalStatus.Down) // Linux reports its loopback as Unknown
                 .SelectMany(i => i.GetIPProperties().UnicastAddresses.Select(u => u.Address))
                 .ToList();

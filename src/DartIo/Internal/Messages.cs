@@ -25,6 +25,12 @@ internal static class Messages
     public static string SharedSettingsConflict(string host, int port, string conflict) =>
         $"The shared socket on {host}:{port} already has other accepting settings ({conflict}): every server on one socket must agree on MaxConnectionsPerAddress, ProxyProtocol and TrustedProxies.";
 
+    public static string RawOptionFailed(string operation, int level, int option) =>
+        $"{operation} failed for level {level}, option {option}";
+
+    public static string NetworkInterfaceTypeUnsupported(InternetAddressType type) =>
+        $"NetworkInterface.ListAsync lists IPv4, IPv6 or Any addresses, not {type}.";
+
     public static string FailedHostLookup(string host) => $"Failed host lookup: '{host}'";
 
     public static string PortOutOfRange(int port) => $"The port must be between 0 and 65535, not {port}.";

@@ -208,6 +208,50 @@ public class SocketConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Sets a socket option by its OS numbers (<c>setsockopt</c>). Mirrors Dart's <c>Socket.setRawOption</c>.</summary>
+    /// <param name="option">The level, the option and its value's bytes.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="option"/> is null.</exception>
+    /// <exception cref="NetworkException">The OS refused it (the message names the level and option, the OS error is inside).</exception>
+    /// <exception cref="ObjectDisposedException">The connection is destroyed.</exception>
+    public void SetRawOption(RawSocketOption option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        try
+        {
+            _transport.Socket.SetRawSocketOption(option.Level, option.Option, option.ValueSpan);
+        }
+        catch (SocketException ex)
+        {
+            throw RawOptionFailed("setRawOption", option, ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads a socket option by its OS numbers (<c>getsockopt</c>). Mirrors Dart's <c>Socket.getRawOption</c>.
+    /// </summary>
+    /// <param name="option">The level and the option; the length of its value sizes the buffer read into.</param>
+    /// <returns>The bytes the OS wrote (as many as it reports, at most the value's length).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="option"/> is null.</exception>
+    /// <exception cref="NetworkException">The OS refused it (the message names the level and option, the OS error is inside).</exception>
+    /// <exception cref="ObjectDisposedException">The connection is destroyed.</exception>
+    public byte[] GetRawOption(RawSocketOption option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        var buffer = new byte[option.Length];
+        try
+        {
+            var written = _transport.Socket.GetRawSocketOption(option.Level, option.Option, buffer);
+            return written == buffer.Length ? buffer : buffer[..written];
+        }
+        catch (SocketException ex)
+        {
+            throw RawOptionFailed("getRawOption", option, ex);
+        }
+    }
+
+    private NetworkException RawOptionFailed(string operation, RawSocketOption option, SocketException ex) =>
+        new(Messages.RawOptionFailed(operation, option.Level, option.Option), new OSError(ex.Message, ex.ErrorCode), RemoteAddress, RemotePort, ex);
+
     /// <summary>
     /// Flushes what was written and closes the sending side: the peer reads end-of-stream and may still send.
     /// Mirrors Dart's <c>Socket.close</c>. Idempotent.
