@@ -252,7 +252,12 @@ public sealed partial class HttpResponse
         }
 
         _failure = error;
-        Interlocked.Exchange(ref _completion, Completion.Finished); // a full fence: either a waiter sees Finished, or this sees its source
+        Interlocked.Exchange(ref _completion, Completion.Finished);
+        if (Volatile.Read(ref _deadlineTimer) is { } deadline)
+        {
+            deadline.Dispose(); // a deadline ends with the response; a late tick finds it finished and does nothing
+        }
+ // a full fence: either a waiter sees Finished, or this sees its source
         if (Volatile.Read(ref _watchingAbort))
         {
             _abortRegistration.Unregister(); // best effort: a late callback finds the response finished and does nothing

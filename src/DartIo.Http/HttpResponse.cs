@@ -44,6 +44,9 @@ public sealed partial class HttpResponse
     private List<Cookie>? _cookies;
     private PipeWriter? _writer;
     private Stream? _compressor;
+    private TimeSpan? _deadline;
+    private ITimer? _deadlineTimer;
+    private readonly Lock _deadlineGate = new();
     private string? _compression;
     private Encoding? _encoding;
     private long _unflushed;
@@ -186,6 +189,36 @@ public sealed partial class HttpResponse
 
             ThrowIfHeadersSent();
             _compression = value;
+        }
+    }
+
+    /// <summary>
+    /// How long the response may take from now: when it passes before the response is done, the request is aborted
+    /// (the connection closed; an HTTP/2 stream reset), <see cref="Done"/> fails, and later writes are dropped. Setting
+    /// it again starts a new deadline from then; null (the default) removes it. Mirrors Dart's <c>deadline</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Negative.</exception>
+    public TimeSpan? Deadline
+    {
+        get => _deadline;
+        set
+        {
+            if (value < TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, HttpMessages.NegativeDeadline);
+            }
+
+            lock (_deadlineGate)
+            {
+                _deadlineTimer?.Dispose();
+                _deadlineTimer = null;
+                _deadline = value;
+                if (value is { } due && _completion == Completion.Open)
+                {
+                    _deadlineTimer = _server.TimeProvider.CreateTimer(
+                        static state => ((HttpResponse)state!).EndAborted("its deadline passed"), this, due, Timeout.InfiniteTimeSpan);
+                }
+            }
         }
     }
 

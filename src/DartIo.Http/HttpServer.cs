@@ -113,6 +113,9 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
     /// </summary>
     public HttpHeaders DefaultResponseHeaders => _defaultResponseHeaders;
 
+    /// <summary>The clock of response deadlines (<see cref="HttpResponse.Deadline"/>); a manual one in tests.</summary>
+    internal TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>
     /// True to gzip response bodies of unknown length for clients that send <c>Accept-Encoding: gzip</c>;
     /// false by default. Mirrors Dart's <c>autoCompress</c>.

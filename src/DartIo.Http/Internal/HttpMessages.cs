@@ -28,6 +28,8 @@ internal static class HttpMessages
     public static string WebSocketMessageTooBig(long maxMessageSize) =>
         $"A WebSocket message was larger than the maximum of {maxMessageSize} bytes; the connection was closed with 1009 (message too big)";
 
+    public const string NegativeDeadline = "A response deadline cannot be negative.";
+
     public static string UnknownCompression(string? coding) => $"Unknown compression '{coding}': the response compresses with gzip or br";
 
     public static string ProtocolNotOffered(string protocol) => $"Selected protocol '{protocol}' is not in the list of offered protocols";
