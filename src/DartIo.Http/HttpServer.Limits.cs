@@ -43,7 +43,7 @@ public sealed partial class HttpServer
         {
             if (value is { } size)
             {
-                ArgumentOutOfRangeException.ThrowIfNegative(size);
+                ArgumentOutOfRangeException.ThrowIfNegative(size, nameof(value));
             }
 
             _options.Limits.MaxRequestBodySize = value;
@@ -139,7 +139,7 @@ public sealed partial class HttpServer
         {
             if (value is { } rate)
             {
-                ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate);
+                ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate, nameof(value));
             }
 
             _minRequestBodyDataRate = value;
