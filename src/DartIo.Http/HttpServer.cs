@@ -301,6 +301,11 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             foreach (var connection in _connections)
             {
+                if (connection.Detached)
+                {
+                    continue; // the application's now (HttpResponse.DetachSocketAsync), as in Dart
+                }
+
                 if (_closed)
                 {
                     closing++;
