@@ -209,6 +209,34 @@ public sealed class HttpResponseDetachTests
     }
 
     [Fact]
+    public async Task DetachSocketAsync_InAwaitForeachThenDestroyed_CutsTheClientAndFreesTheServer()
+    {
+        var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        var serving = Task.Run(async () =>
+        {
+            await foreach (var request in server)
+            {
+                var socket = await SwitchAsync(request);
+                var buffer = new byte[5];
+                await socket.Stream.ReadExactlyAsync(buffer);
+                socket.Destroy();
+                await socket.Done;
+                return;
+            }
+        });
+
+        using var client = await ConnectAsync(server.Port);
+        var stream = new NetworkStream(client, ownsSocket: false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(UpgradeRequest));
+        Assert.StartsWith("HTTP/1.1 101 ", await ReadHeadAsync(stream), StringComparison.Ordinal);
+        await stream.WriteAsync("bye!!"u8.ToArray());
+
+        Assert.True(await ClosedAsync(stream).Within());
+        await serving.Within(); // leaving the loop closes the server
+        await server.Done.Within();
+    }
+
+    [Fact]
     public async Task CloseAsync_DetachedSocketOpen_GracefulWaitsForItAndForceCutsIt()
     {
         var detached = new TaskCompletionSource<SocketConnection>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -97,6 +97,22 @@ public sealed class HttpServerLimitsTests
     }
 
     [Fact]
+    public async Task MaxRequestBodySize_Http2BodyOverTheLimit_Answers413AndTheConnectionServesOn()
+    {
+        await using var server = await HttpServer.BindSecureAsync("127.0.0.1", 0, HttpServerSecureTests.ServerContext()).Within();
+        server.MaxRequestBodySize = 1000;
+        server.Listen(CountBodyAsync);
+        using var client = HttpServerSecureTests.SecureClient();
+
+        using var refused = await client.SendAsync(Http2Post(server, 2000)).Within();
+        using var fine = await client.SendAsync(Http2Post(server, 500)).Within();
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal(HttpVersion.Version20, refused.Version);
+        Assert.Equal("500", await fine.Content.ReadAsStringAsync().Within());
+    }
+
+    [Fact]
     public async Task MaxRequestBodySize_Raised_AcceptsA40MBUpload()
     {
         await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
@@ -272,6 +288,14 @@ public sealed class HttpServerLimitsTests
 
         request.Response.Write(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    private static HttpRequestMessage Http2Post(HttpServer server, int size) =>
+        new(HttpMethod.Post, $"https://127.0.0.1:{server.Port}/")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(new byte[size]),
+        };
 
     private static void AssertRefused(Action set) => Assert.Equal("value", Assert.Throws<ArgumentOutOfRangeException>(set).ParamName);
 }
