@@ -18,7 +18,8 @@ namespace DartIo;
 /// </para>
 /// <para>
 /// HTTP/1.1 always; HTTP/2 over TLS when the client offers it (ALPN). Kestrel's limits (header sizes,
-/// request-line length, slow clients, body size) keep Kestrel's defaults.
+/// request-line length, slow clients, body size) keep Kestrel's defaults and are properties of the server
+/// (<see cref="MaxRequestBodySize"/> and those beside it).
 /// </para>
 /// </remarks>
 public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDisposable
