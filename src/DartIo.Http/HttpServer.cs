@@ -145,7 +145,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             if (value is { } timeout)
             {
-                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, nameof(value));
             }
 
             _idleTimeout = value;
@@ -174,7 +174,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             if (value is { } rate)
             {
-                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rate, 0);
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rate, 0, nameof(value));
             }
 
             _minResponseDataRate = value;

@@ -1,6 +1,9 @@
+using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Text;
 using DartIo.FunctionalTests.Support;
+using DartIo.Tests.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace DartIo.FunctionalTests.Http;
@@ -48,6 +51,8 @@ public sealed class HttpServerLimitsTests
         AssertRefused(() => server.Http2MaxRequestHeaderFieldSize = 0);
         AssertRefused(() => server.Http2InitialConnectionWindowSize = 65_534);
         AssertRefused(() => server.Http2InitialStreamWindowSize = 65_534);
+        AssertRefused(() => server.IdleTimeout = TimeSpan.Zero); // the limits that were there before, named alike
+        AssertRefused(() => server.MinResponseDataRate = 0);
 
         // A refused value changes nothing; the special values are taken.
         Assert.Equal(30_000_000, server.MaxRequestBodySize);
@@ -243,6 +248,37 @@ public sealed class HttpServerLimitsTests
     }
 
     [Fact]
+    public async Task Http2Limits_SetAfterBind_AreAnnouncedToTheNextConnection()
+    {
+        await using var server = await HttpServer.BindSecureAsync("127.0.0.1", 0, HttpServerSecureTests.ServerContext()).Within();
+        server.Listen(request => Task.CompletedTask);
+        server.Http2MaxStreamsPerConnection = 7;
+        server.Http2MaxFrameSize = 32_768;
+        server.Http2InitialStreamWindowSize = 100_000;
+        server.Http2InitialConnectionWindowSize = 2_000_000;
+        server.MaxRequestHeadersTotalSize = 20_000;
+
+        await using var ssl = await TlsTesting.ConnectSslStreamAsync(server.Port, protocols: [SslApplicationProtocol.Http2]).Within();
+        await ssl.WriteAsync("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\u0004\0\0\0\0\0"u8.ToArray()); // the preface, an empty SETTINGS
+        var (type, settings) = await ReadFrameAsync(ssl);
+        Assert.Equal(4, type); // SETTINGS comes first
+        var values = new Dictionary<int, int>();
+        for (var i = 0; i + 6 <= settings.Length; i += 6)
+        {
+            values[BinaryPrimitives.ReadUInt16BigEndian(settings.AsSpan(i))] = BinaryPrimitives.ReadInt32BigEndian(settings.AsSpan(i + 2));
+        }
+
+        var (updateType, update) = await ReadFrameAsync(ssl);
+
+        Assert.Equal(7, values[0x3]);       // SETTINGS_MAX_CONCURRENT_STREAMS
+        Assert.Equal(100_000, values[0x4]); // SETTINGS_INITIAL_WINDOW_SIZE
+        Assert.Equal(32_768, values[0x5]);  // SETTINGS_MAX_FRAME_SIZE
+        Assert.Equal(20_000, values[0x6]);  // SETTINGS_MAX_HEADER_LIST_SIZE
+        Assert.Equal(8, updateType);        // WINDOW_UPDATE on the connection: up from the protocol's 65,535
+        Assert.Equal(2_000_000 - 65_535, BinaryPrimitives.ReadInt32BigEndian(update));
+    }
+
+    [Fact]
     public async Task MinRequestBodyDataRate_BodyStalls_Answers408AndCloses()
     {
         await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
@@ -287,6 +323,15 @@ public sealed class HttpServerLimitsTests
         }
 
         request.Response.Write(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<(int Type, byte[] Payload)> ReadFrameAsync(Stream stream)
+    {
+        var header = new byte[9];
+        await stream.ReadExactlyAsync(header).AsTask().Within();
+        var payload = new byte[(header[0] << 16) | (header[1] << 8) | header[2]];
+        await stream.ReadExactlyAsync(payload).AsTask().Within();
+        return (header[3], payload);
     }
 
     private static HttpRequestMessage Http2Post(HttpServer server, int size) =>
