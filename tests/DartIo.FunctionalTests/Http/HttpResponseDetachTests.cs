@@ -18,6 +18,7 @@ public sealed class HttpResponseDetachTests
         await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
         server.Listen(async request =>
         {
+            request.Response.Cookies.Add(new Cookie("session", "s1"));
             var socket = await SwitchAsync(request);
             detached.TrySetResult(socket);
             await EchoAsync(socket);
@@ -31,6 +32,7 @@ public sealed class HttpResponseDetachTests
         Assert.Contains("\r\nUpgrade: echo/1\r\n", head, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("\r\nConnection: Upgrade\r\n", head, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Content-Length", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\r\nSet-Cookie: session=s1", head, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("early", await ReadTextAsync(stream, 5));
 
         var socket = await detached.Task.Within();
