@@ -391,15 +391,12 @@ public sealed partial class HttpResponse
     internal bool ConnectionGone =>
         _connectionGone || (_request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted.IsCancellationRequested ?? false);
 
-    /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>
-    private PipeWriter Start()
+    /// <summary>
+    /// Writes <see cref="Cookies"/> as <c>Set-Cookie</c> headers: the one writer of them, for a response with a body and
+    /// for the 101 that upgrades to a WebSocket.
+    /// </summary>
+    internal void WriteCookies(IHeaderDictionary headers)
     {
-        if (_writer is { } writer)
-        {
-            return writer;
-        }
-
-        var headers = _response.Headers;
         if (_cookies is { Count: > 0 } cookies)
         {
             var values = new string[cookies.Count];
@@ -410,7 +407,18 @@ public sealed partial class HttpResponse
 
             headers.SetCookie = values;
         }
+    }
 
+    /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>
+    private PipeWriter Start()
+    {
+        if (_writer is { } writer)
+        {
+            return writer;
+        }
+
+        var headers = _response.Headers;
+        WriteCookies(headers);
         var coding = _compression is { } chosen ? (CanCompress(headers) ? chosen : null)
             : _server.AutoCompress && ShouldAutoCompress(headers) ? "gzip" : null;
         if (coding is not null)
