@@ -397,6 +397,11 @@ public sealed partial class HttpResponse
     /// </summary>
     internal void WriteCookies(IHeaderDictionary headers)
     {
+        if (_request.LiveSession is { } session)
+        {
+            AddSessionCookie(session);
+        }
+
         if (_cookies is { Count: > 0 } cookies)
         {
             var values = new string[cookies.Count];
@@ -407,6 +412,40 @@ public sealed partial class HttpResponse
 
             headers.SetCookie = values;
         }
+    }
+
+    /// <summary>
+    /// As Dart: the request's session is no longer new, and its cookie goes with the response, replacing any
+    /// <c>DARTSESSID</c> cookie the handler added (so only the current id is ever sent).
+    /// </summary>
+    private void AddSessionCookie(HttpSession session)
+    {
+        session.IsNew = false;
+        var cookies = (List<Cookie>)Cookies;
+        var found = false;
+        foreach (var cookie in cookies)
+        {
+            if (cookie.Name.Equals(Http.Internal.Sessions.SessionStore.CookieName, StringComparison.OrdinalIgnoreCase))
+            {
+                SetSessionCookie(cookie, session);
+                found = true;
+            }
+        }
+
+        if (!found)
+        {
+            var cookie = new Cookie(Http.Internal.Sessions.SessionStore.CookieName, session.Id);
+            SetSessionCookie(cookie, session);
+            cookies.Add(cookie);
+        }
+    }
+
+    private void SetSessionCookie(Cookie cookie, HttpSession session)
+    {
+        cookie.Value = session.Id;
+        cookie.Path = "/";
+        cookie.HttpOnly = true;
+        cookie.Secure |= _request.IsSecure; // not Dart's (it never sets Secure): over HTTPS the id must not leak to http://
     }
 
     /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>

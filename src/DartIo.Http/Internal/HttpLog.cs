@@ -42,4 +42,8 @@ internal static partial class HttpLog
 
     [LoggerMessage(243, LogLevel.Debug, "The handler of the WebSocket {Method} {Path} ended with its WebSocket's failure ({Reason}); the connection is closed", EventName = "WebSocketHandlerEnded")]
     public static partial void WebSocketHandlerEnded(ILogger logger, string method, string path, string reason);
+
+    // Dart parity (issue 12): 250-254.
+    [LoggerMessage(250, LogLevel.Warning, "The OnTimeout callback of an HTTP session that timed out failed; the server and its other sessions go on", EventName = "SessionTimeoutFailed")]
+    public static partial void SessionTimeoutFailed(ILogger logger, Exception exception);
 }
