@@ -362,4 +362,36 @@ public sealed partial class HttpSessionTests
         Assert.False(timedOut);
         Assert.True(server.SessionsIfAny!.IsEmpty);
     }
+
+    [Fact]
+    public async Task Session_OverHttpsAndHttp2_IsKeptAndItsCookieIsSecure()
+    {
+        await using var server = await HttpServer.BindSecureAsync("127.0.0.1", 0, HttpServerSecureTests.ServerContext()).Within();
+        server.Listen(CountingHandler);
+        using var client = HttpServerSecureTests.SecureClient();
+        var url = $"https://127.0.0.1:{server.Port}/";
+
+        async Task<(Seen Seen, string[] Cookies)> GetAsync(string? cookie)
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Get, url)
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            if (cookie is not null)
+            {
+                message.Headers.Add("Cookie", cookie);
+            }
+
+            using var response = await client.SendAsync(message).Within();
+            Assert.Equal(HttpVersion.Version20, response.Version);
+            var cookies = response.Headers.TryGetValues("Set-Cookie", out var values) ? values.ToArray() : [];
+            return (Parse(await response.Content.ReadAsStringAsync()), cookies);
+        }
+
+        var (first, firstCookies) = await GetAsync(null);
+        Assert.Equal([$"DARTSESSID={first.Id}; Path=/; Secure; HttpOnly"], firstCookies);
+        var (second, _) = await GetAsync($"DARTSESSID={first.Id}");
+        Assert.Equal(new Seen(first.Id, false, 1), second);
+    }
 }
