@@ -394,4 +394,26 @@ public sealed partial class HttpSessionTests
         var (second, _) = await GetAsync($"DARTSESSID={first.Id}");
         Assert.Equal(new Seen(first.Id, false, 1), second);
     }
+
+    private static readonly AsyncLocal<string?> s_requestContext = new();
+
+    [Fact]
+    public async Task Session_OnTheSystemClock_TimesOutWithoutTheRequestsContext()
+    {
+        // The real timer, once: the one timer lives as long as the server, so it must not capture (and keep) the
+        // execution context of the request that happened to make it.
+        var timedOut = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await HttpServer.BindAsync(InternetAddress.LoopbackIPv4, 0).Within();
+        server.SessionTimeout = TimeSpan.FromMilliseconds(100);
+        server.Listen(request =>
+        {
+            s_requestContext.Value = "request";
+            request.Session.OnTimeout = () => timedOut.TrySetResult(s_requestContext.Value);
+            return Task.CompletedTask;
+        });
+
+        await HttpTesting.SendAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Null(await timedOut.Task.Within());
+    }
 }

@@ -209,8 +209,23 @@ internal sealed class SessionStore(HttpServer server)
         if (_timer is null)
         {
             // The timer lives as long as the server: it must not hold on to the first session's request context.
-            using var noFlow = ExecutionContext.IsFlowSuppressed() ? default : ExecutionContext.SuppressFlow();
-            _timer = server.TimeProvider.CreateTimer(static state => ((SessionStore)state!).OnTimer(), this, due, System.Threading.Timeout.InfiniteTimeSpan);
+            var suppress = !ExecutionContext.IsFlowSuppressed();
+            if (suppress)
+            {
+                ExecutionContext.SuppressFlow();
+            }
+
+            try
+            {
+                _timer = server.TimeProvider.CreateTimer(static state => ((SessionStore)state!).OnTimer(), this, due, System.Threading.Timeout.InfiniteTimeSpan);
+            }
+            finally
+            {
+                if (suppress)
+                {
+                    ExecutionContext.RestoreFlow();
+                }
+            }
         }
         else
         {
