@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using DartIo.Http.Internal;
+using DartIo.Http.Internal.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -425,7 +426,7 @@ public sealed partial class HttpResponse
         var found = false;
         foreach (var cookie in cookies)
         {
-            if (cookie.Name.Equals(Http.Internal.Sessions.SessionStore.CookieName, StringComparison.OrdinalIgnoreCase))
+            if (cookie.Name.Equals(SessionStore.CookieName, StringComparison.OrdinalIgnoreCase))
             {
                 SetSessionCookie(cookie, session);
                 found = true;
@@ -434,7 +435,7 @@ public sealed partial class HttpResponse
 
         if (!found)
         {
-            var cookie = new Cookie(Http.Internal.Sessions.SessionStore.CookieName, session.Id);
+            var cookie = new Cookie(SessionStore.CookieName, session.Id);
             SetSessionCookie(cookie, session);
             cookies.Add(cookie);
         }
@@ -458,6 +459,7 @@ public sealed partial class HttpResponse
 
         var headers = _response.Headers;
         WriteCookies(headers);
+
         var coding = _compression is { } chosen ? (CanCompress(headers) ? chosen : null)
             : _server.AutoCompress && ShouldAutoCompress(headers) ? "gzip" : null;
         if (coding is not null)
