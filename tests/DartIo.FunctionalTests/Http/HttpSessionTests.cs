@@ -416,4 +416,44 @@ public sealed partial class HttpSessionTests
 
         Assert.Null(await timedOut.Task.Within());
     }
+
+    [Fact]
+    public async Task Session_AsADictionary_KeepsTheIDictionaryContractAndHidesItsId()
+    {
+        var checkedIn = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (server, _) = await ServeAsync(async request =>
+        {
+            var failure = await Record.ExceptionAsync(async () =>
+            {
+                var session = request.Session;
+                Assert.Empty(session);
+                Assert.Throws<KeyNotFoundException>(() => session["missing"]); // Dart's map gives null: TryGetValue does
+                Assert.False(session.TryGetValue("missing", out _));
+                session.Add("a", 1);
+                Assert.Throws<ArgumentException>(() => session.Add("a", 2));
+                session["b"] = null;
+                Assert.True(session.ContainsKey("b"));
+                Assert.Contains(new KeyValuePair<string, object?>("a", 1), session);
+                var keys = session.Keys;
+                foreach (var pair in session)
+                {
+                    session.Remove(pair.Key); // enumerating a copy: changing the session meanwhile is allowed
+                }
+
+                Assert.Equal(["a", "b"], keys.Order()); // a copy too
+                Assert.Empty(session);
+                Assert.DoesNotContain(session.Id, session.ToString(), StringComparison.Ordinal);
+
+                Assert.True(session.IsNew);
+                await request.Response.FlushAsync(); // the headers, and the cookie, go out
+                Assert.False(session.IsNew); // as Dart: no longer new once the browser has been given its cookie
+            });
+            checkedIn.TrySetResult(failure);
+        });
+        await using var _server = server;
+
+        await HttpTesting.SendAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Null(await checkedIn.Task.Within());
+    }
 }
