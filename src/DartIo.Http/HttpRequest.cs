@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using DartIo.Http.Internal;
 using DartIo.Http.Internal.Hosting;
+using DartIo.Http.Internal.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -27,6 +28,7 @@ public sealed class HttpRequest
     private string? _path;
     private QueryParameterMap? _query;
     private IReadOnlyList<Cookie>? _cookies;
+    private HttpSession? _session;
 
     internal HttpRequest(IFeatureCollection features, ConnectionState? connection, HttpServer server, bool secure)
     {
@@ -35,6 +37,10 @@ public sealed class HttpRequest
         _connection = connection;
         _secure = secure;
         Response = new HttpResponse(this, features, server);
+        if (server.SessionsIfAny is { IsEmpty: false } sessions && SessionStore.MayCarry(_request.Headers.Cookie))
+        {
+            _session = sessions.Resume(Cookies); // as Dart: a request with the cookie keeps its session alive, used or not
+        }
     }
 
     /// <summary>The request method (<c>GET</c>, <c>POST</c>, …). Mirrors Dart's <c>method</c>.</summary>
@@ -128,6 +134,25 @@ public sealed class HttpRequest
     public IReadOnlyList<Cookie> Cookies => _cookies ??= Http.Internal.Cookies.Parse(_request.Headers.Cookie);
 
     /// <summary>
+    /// The session of the browser that sent this request: the one its <c>DARTSESSID</c> cookie names, else a new one,
+    /// made now (and its cookie sent with the response). Mirrors Dart's <c>session</c>.
+    /// </summary>
+    /// <remarks>
+    /// Use it before the response headers are sent, or a new session's cookie cannot go with them. After
+    /// <see cref="HttpSession.Destroy"/>, the next use makes a new session. Each use by a client that sends no cookie
+    /// (a script, a crawler) makes a session that lives <see cref="HttpServer.SessionTimeout"/>: touch it only on the
+    /// paths that need one. See <see cref="HttpSession"/> for the whole lifecycle.
+    /// </remarks>
+    public HttpSession Session
+    {
+        get
+        {
+            var session = _session;
+            return session is { IsDestroyed: false } ? session : _session = Response.Server.Sessions.Create();
+        }
+    }
+
+    /// <summary>
     /// The client's certificate on a secure server that asked for one (<c>requestClientCertificate</c>); null
     /// otherwise. Mirrors Dart's <c>certificate</c>.
     /// </summary>
@@ -175,6 +200,12 @@ public sealed class HttpRequest
 
     /// <summary>The response to this request. Mirrors Dart's <c>response</c>.</summary>
     public HttpResponse Response { get; }
+
+    /// <summary>The request's session if it has a live one (found from its cookie or made by <see cref="Session"/>); null otherwise.</summary>
+    internal HttpSession? LiveSession => _session is { IsDestroyed: false } session ? session : null;
+
+    /// <summary>True when the request came over TLS (to this server; a proxy's <c>X-Forwarded-Proto</c> does not count).</summary>
+    internal bool IsSecure => _secure;
 
     /// <summary>The request target exactly as sent.</summary>
     internal string RawTarget => _request.RawTarget;

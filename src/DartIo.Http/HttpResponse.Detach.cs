@@ -74,7 +74,7 @@ public sealed partial class HttpResponse
             throw new InvalidOperationException(HttpMessages.DetachNotUpgradable);
         }
 
-        ApplyCookies(_response.Headers);
+        WriteCookies(_response.Headers);
         _response.Headers.ContentLength = null; // a 101 has no body
         return DetachCoreAsync(upgrade, connection);
     }

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using DartIo.Http.Internal;
+using DartIo.Http.Internal.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -391,6 +392,63 @@ public sealed partial class HttpResponse
     internal bool ConnectionGone =>
         _connectionGone || (_request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted.IsCancellationRequested ?? false);
 
+    /// <summary>
+    /// Writes <see cref="Cookies"/> as <c>Set-Cookie</c> headers: the one writer of them, for a response with a body and
+    /// for the 101 that upgrades to a WebSocket.
+    /// </summary>
+    internal void WriteCookies(IHeaderDictionary headers)
+    {
+        if (_request.LiveSession is { } session)
+        {
+            AddSessionCookie(session);
+        }
+
+        if (_cookies is { Count: > 0 } cookies)
+        {
+            var values = new string[cookies.Count];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = Http.Internal.Cookies.Format(cookies[i]);
+            }
+
+            headers.SetCookie = values;
+        }
+    }
+
+    /// <summary>
+    /// As Dart: the request's session is no longer new, and its cookie goes with the response, replacing any
+    /// <c>DARTSESSID</c> cookie the handler added (so only the current id is ever sent).
+    /// </summary>
+    private void AddSessionCookie(HttpSession session)
+    {
+        session.IsNew = false;
+        var cookies = (List<Cookie>)Cookies;
+        var found = false;
+        foreach (var cookie in cookies)
+        {
+            if (cookie.Name.Equals(SessionStore.CookieName, StringComparison.OrdinalIgnoreCase))
+            {
+                SetSessionCookie(cookie, session);
+                found = true;
+            }
+        }
+
+        if (!found)
+        {
+            var cookie = new Cookie(SessionStore.CookieName, session.Id);
+            SetSessionCookie(cookie, session);
+            cookies.Add(cookie);
+        }
+    }
+
+    private void SetSessionCookie(Cookie cookie, HttpSession session)
+    {
+        cookie.Value = session.Id;
+        cookie.Path = "/";
+        cookie.HttpOnly = true;
+        cookie.Secure |= _request.IsSecure; // not Dart's (it never sets Secure): over HTTPS the id must not leak to http://
+    }
+
     /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>
     private PipeWriter Start()
     {
@@ -400,7 +458,7 @@ public sealed partial class HttpResponse
         }
 
         var headers = _response.Headers;
-        ApplyCookies(headers);
+        WriteCookies(headers);
 
         var coding = _compression is { } chosen ? (CanCompress(headers) ? chosen : null)
             : _server.AutoCompress && ShouldAutoCompress(headers) ? "gzip" : null;
@@ -424,21 +482,6 @@ public sealed partial class HttpResponse
         }
 
         return _writer = _body.Writer;
-    }
-
-    /// <summary>Turns <see cref="Cookies"/> into <c>Set-Cookie</c> headers, as the headers are about to be sent.</summary>
-    private void ApplyCookies(IHeaderDictionary headers)
-    {
-        if (_cookies is { Count: > 0 } cookies)
-        {
-            var values = new string[cookies.Count];
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = Http.Internal.Cookies.Format(cookies[i]);
-            }
-
-            headers.SetCookie = values;
-        }
     }
 
     /// <summary>Whether a body may be compressed at all: there is one (HEAD stands for a GET's), and it is not encoded already.</summary>

@@ -129,6 +129,7 @@ public sealed partial class HttpServer
         finally
         {
             _kestrel.Dispose();
+            Sessions.Close(); // after the last request: the sessions end with the server, and their timer
             _allClosed.TrySetResult();
         }
     }

@@ -136,6 +136,7 @@ public static class WebSocketTransformer
         var response = request.Features.Get<IHttpResponseFeature>()!;
         var headers = response.Headers;
         headers.Clear(); // the default response headers have no place on a 101 (or the 200 that opens an HTTP/2 WebSocket)
+        request.Response.WriteCookies(headers); // cookies do, as in Dart (a login answered by the upgrade)
         if (http2)
         {
             response.StatusCode = StatusCodes.Status200OK; // RFC 8441: no Upgrade, no key, no accept value

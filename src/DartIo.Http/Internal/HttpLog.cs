@@ -46,4 +46,8 @@ internal static partial class HttpLog
     // Issue 12, limits: 255-259.
     [LoggerMessage(255, LogLevel.Debug, "The request {Method} {Path} broke a limit of the server ({Reason}); answered {StatusCode} and the connection is closed", EventName = "RequestLimitExceeded")]
     public static partial void RequestLimitExceeded(ILogger logger, string method, string path, int statusCode, string reason);
+
+    // Dart parity (issue 12): 250-254.
+    [LoggerMessage(250, LogLevel.Warning, "The OnTimeout callback of an HTTP session that timed out failed; the server and its other sessions go on", EventName = "SessionTimeoutFailed")]
+    public static partial void SessionTimeoutFailed(ILogger logger, Exception exception);
 }

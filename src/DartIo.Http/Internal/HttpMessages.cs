@@ -30,6 +30,8 @@ internal static class HttpMessages
 
     public const string NegativeDeadline = "A response deadline cannot be negative.";
 
+    public const string NonPositiveSessionTimeout = "A session timeout must be more than zero.";
+
     public static string UnknownCompression(string? coding) => $"Unknown compression '{coding}': the response compresses with gzip or br";
 
     public static string ProtocolNotOffered(string protocol) => $"Selected protocol '{protocol}' is not in the list of offered protocols";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using DartIo;
 
 namespace DartIo.Http.Internal;
 
@@ -47,7 +48,10 @@ internal static class Cookies
         return cookies;
     }
 
-    /// <summary>Formats a cookie as a <c>Set-Cookie</c> header value.</summary>
+    /// <summary>
+    /// Formats a cookie as a <c>Set-Cookie</c> header value, in Dart's order: <c>name=value; Expires; Max-Age; Domain;
+    /// Path; Secure; HttpOnly; SameSite</c> (<see cref="CookieAttributes"/> for the last and Max-Age).
+    /// </summary>
     public static string Format(Cookie cookie)
     {
         var text = new StringBuilder();
@@ -55,6 +59,11 @@ internal static class Cookies
         if (cookie.Expires != DateTime.MinValue)
         {
             text.Append("; Expires=").Append(cookie.Expires.ToUniversalTime().ToString("R", CultureInfo.InvariantCulture));
+        }
+
+        if (cookie.MaxAge is { } maxAge)
+        {
+            text.Append("; Max-Age=").Append(maxAge.ToString(CultureInfo.InvariantCulture));
         }
 
         if (!string.IsNullOrEmpty(cookie.Domain))
@@ -75,6 +84,16 @@ internal static class Cookies
         if (cookie.HttpOnly)
         {
             text.Append("; HttpOnly");
+        }
+
+        if (cookie.SameSite is { } sameSite)
+        {
+            text.Append("; SameSite=").Append(sameSite switch
+            {
+                SameSite.Strict => "Strict",
+                SameSite.None => "None",
+                _ => "Lax",
+            });
         }
 
         return text.ToString();
