@@ -135,8 +135,9 @@ internal static class RequestTelemetry
         var hasParent = ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
         if (!hasParent && Activity.Current is not null)
         {
-            // Kestrel's flow may carry an Activity of whoever bound the server: a request without a traceparent is a
-            // new trace (a root), never that Activity's child. Reset only here; Stop makes the root's parent (none) current.
+            // A request without a traceparent is a new trace (a root), never the child of an Activity that happens to be
+            // current. Kestrel's request flow carries none today (its connections start without the binder's execution
+            // context: RequestTelemetryTests binds inside one), so this is a guard, not a path; Stop restores none.
             Activity.Current = null;
         }
 
