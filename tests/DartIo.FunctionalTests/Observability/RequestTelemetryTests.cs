@@ -266,6 +266,38 @@ public sealed class RequestTelemetryTests
     }
 
     [Fact]
+    public async Task Request_Http2OverTls_HttpsAndVersion2AndTheConnectionsBytesCounted()
+    {
+        await using var server = await HttpServer.BindSecureAsync("127.0.0.1", 0, HttpServerSecureTests.ServerContext()).Within();
+        using var requests = new MetricCapture("DartIo.Http", server.Port);
+        using var sockets = new MetricCapture("DartIo", server.Port);
+        server.Listen(request =>
+        {
+            request.Response.Write("secure");
+            return Task.CompletedTask;
+        });
+
+        using (var client = HttpServerSecureTests.SecureClient())
+        using (var message = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{server.Port}/")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        })
+        {
+            using var response = await client.SendAsync(message).Within();
+            Assert.Equal(HttpVersion.Version20, response.Version);
+        }
+
+        await requests.WhenAsync(m => m.Of(Duration).Count == 1);
+        var measurement = Assert.Single(requests.Of(Duration));
+        Assert.Equal("https", measurement["url.scheme"]);
+        Assert.Equal("2", measurement["network.protocol.version"]);
+        Assert.Equal("1.3", Assert.Single(sockets.Of("dartio.tls_handshake.duration"))["tls.protocol.version"]);
+        Assert.True(sockets.Sum("dartio.connection.io", ("network.io.direction", "receive")) > 0); // HTTPS runs through DartIo's stream
+        Assert.True(sockets.Sum("dartio.connection.io", ("network.io.direction", "transmit")) > 0);
+    }
+
+    [Fact]
     public async Task Request_NobodyListening_NoActivityInTheHandler()
     {
         await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
