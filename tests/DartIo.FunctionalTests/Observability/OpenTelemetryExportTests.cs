@@ -65,6 +65,7 @@ public sealed class OpenTelemetryExportTests
 
         Assert.Equal(0, Points(metrics, "http.server.active_requests", port).Sum(p => p.GetSumLong()));
         Assert.Equal(1, Points(metrics, "dartio.accepted_connections", port).Sum(p => p.GetSumLong()));
+        Assert.Equal(0, Points(metrics, "dartio.active_connections", port).Sum(p => p.GetSumLong())); // closed with the server
     }
 
     /// <summary>The points of the last export of <paramref name="name"/> that belong to the server on <paramref name="port"/>.</summary>

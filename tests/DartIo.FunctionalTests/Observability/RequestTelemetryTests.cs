@@ -298,6 +298,55 @@ public sealed class RequestTelemetryTests
     }
 
     [Fact]
+    public async Task Request_ClientGoneMidRequest_EndsOnceWithoutAnError()
+    {
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        using var metrics = new MetricCapture("DartIo.Http", server.Port);
+        using var activities = new ActivityCapture("DartIo.Http", server.Port);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.Listen(async request =>
+        {
+            entered.TrySetResult();
+            await request.Response.Done.ContinueWith(_ => { }, TaskScheduler.Default); // ends when the client goes
+            handled.TrySetResult();
+        });
+
+        using (var client = await HttpTesting.ConnectAsync(server.Port))
+        {
+            await client.SendAsync("GET /gone HTTP/1.1\r\nHost: x\r\n\r\n");
+            await entered.Task.Within();
+            Assert.Equal(1, metrics.Sum(ActiveRequests));
+            client.Socket.Close(0); // a reset, mid-request
+        }
+
+        await handled.Task.Within();
+        await activities.WhenStoppedAsync();
+        await metrics.WhenSumAsync(ActiveRequests, 0);
+        Assert.Equal([1.0, -1.0], metrics.Of(ActiveRequests).Select(m => m.Value));
+        Assert.False(Assert.Single(metrics.Of(Duration)).Tags.ContainsKey("error.type"));
+        Assert.Equal(ActivityStatusCode.Unset, Assert.Single(activities.Stopped).Status);
+    }
+
+    [Fact]
+    public async Task Request_MalformedRequestLine_NeitherMeasuredNorTraced()
+    {
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        using var metrics = new MetricCapture("DartIo.Http", server.Port);
+        using var activities = new ActivityCapture("DartIo.Http", server.Port);
+        server.Listen(_ => Task.CompletedTask);
+
+        var refused = await HttpTesting.SendAsync(server.Port, "GARBAGE\r\n\r\n");
+        Assert.Equal(400, refused.Status);
+        Assert.Equal(200, (await HttpTesting.SendAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).Status);
+
+        await activities.WhenStoppedAsync();
+        await metrics.WhenAsync(m => m.Of(Duration).Count == 1); // only the good one
+        Assert.Single(activities.Stopped);
+        Assert.Equal(0, metrics.Sum(ActiveRequests));
+    }
+
+    [Fact]
     public async Task Request_NobodyListening_NoActivityInTheHandler()
     {
         await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
