@@ -49,6 +49,9 @@ internal static class RequestTelemetry
 
     private static readonly DistributedContextPropagator.PropagatorGetterCallback s_headerGetter = GetHeader;
 
+    /// <summary>Status codes 100-599 boxed once each, as ASP.NET does, so a measured request boxes nothing.</summary>
+    private static readonly object?[] s_boxedStatus = new object?[500];
+
     /// <summary>The attributes of one server, for every measurement of its requests: server.address and server.port.</summary>
     public static KeyValuePair<string, object?>[] ServerTags(InternetAddress address, int port) => address.Type == InternetAddressType.Unix
         ? [new("server.address", address.Address)]
@@ -107,7 +110,7 @@ internal static class RequestTelemetry
                 {
                     { "http.request.method", method },
                     { "url.scheme", scheme },
-                    { "http.response.status_code", status },
+                    { "http.response.status_code", Boxed(status) },
                     { "network.protocol.name", "http" },
                     { "network.protocol.version", request.ProtocolVersion },
                 };
@@ -199,7 +202,7 @@ internal static class RequestTelemetry
     {
         if (activity.IsAllDataRequested)
         {
-            activity.SetTag("http.response.status_code", status);
+            activity.SetTag("http.response.status_code", Boxed(status));
             if (errorType is not null)
             {
                 activity.SetTag("error.type", errorType);
@@ -234,6 +237,19 @@ internal static class RequestTelemetry
     };
 
     private static string Scheme(bool secure) => secure ? "https" : "http";
+
+    /// <summary>The status as an object: the cached box for 100-599 (a race only boxes twice), a new one otherwise.</summary>
+    private static object Boxed(int status)
+    {
+        if ((uint)(status - 100) >= (uint)s_boxedStatus.Length)
+        {
+            return status; // 600-999, allowed but rare: boxed each time
+        }
+
+        ref var cached = ref s_boxedStatus[status - 100];
+        cached ??= status;
+        return cached;
+    }
 
     /// <summary>The status as <c>error.type</c> for a 5xx without an exception; the common ones without allocating.</summary>
     private static string StatusText(int status) => status switch
