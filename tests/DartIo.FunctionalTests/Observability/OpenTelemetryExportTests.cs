@@ -46,7 +46,8 @@ public sealed class OpenTelemetryExportTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await server.CloseAsync().Within(); // the connection closes: the request has ended, its Activity stopped
+        await server.CloseAsync().Within();
+        await server.Done.Within(); // every connection has closed and given its place back
         Assert.True(tracerProvider.ForceFlush());
         Assert.True(meterProvider.ForceFlush());
 
