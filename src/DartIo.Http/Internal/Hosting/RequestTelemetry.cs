@@ -89,6 +89,11 @@ internal static class RequestTelemetry
     public static void End(HttpRequest request, KeyValuePair<string, object?>[] serverTags, bool secure, Exception? exception)
     {
         ref var state = ref request.Telemetry;
+        if (!state.CountedActive && state.Started == 0 && state.Activity is null)
+        {
+            return; // nothing was listening when the request began
+        }
+
         var failure = state.Failure ?? exception;
         var method = Method(request.Method);
         var scheme = Scheme(secure);
