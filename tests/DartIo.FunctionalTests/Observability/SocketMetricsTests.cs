@@ -1,8 +1,14 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using DartIo.FunctionalTests.Support;
+using DartIo.Internal;
+using DartIo.Internal.Listening;
+using DartIo.Tests.Sockets;
 using DartIo.Tests.Tls;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DartIo.FunctionalTests.Observability;
 
@@ -291,4 +297,65 @@ public sealed class SocketMetricsTests
         // The handshake (a certificate chain) and the records' overhead: far more than the 12 bytes of data each way.
         Assert.True(metrics.Sum(Bytes, ("network.io.direction", "receive")) > 12 + 100);
         Assert.True(metrics.Sum(Bytes, ("network.io.direction", "transmit")) > 12 + 500);
-    }}
+    }
+    [Fact]
+    public async Task Hooks_WithoutAndWithAListener_AllocateNothingPerMeasurement()
+    {
+        var accept = new ScriptedAccept();
+        var listener = ListeningSocket.ForTests(accept.AcceptAsync, TimeProvider.System, NullLogger.Instance);
+        var sharer = listener.AddSharer(InternetAddress.LoopbackIPv4);
+        try
+        {
+            Exercise(listener, sharer); // the first calls JIT-compile and initialise
+            Assert.Equal(0, AllocatedBy(() => Exercise(listener, sharer)));
+
+            using var meterListener = new MeterListener();
+            meterListener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "DartIo")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            var seen = 0;
+            meterListener.SetMeasurementEventCallback<long>((_, _, _, _) => Interlocked.Increment(ref seen));
+            meterListener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref seen));
+            meterListener.Start();
+
+            Exercise(listener, sharer);
+            Assert.True(seen >= 10); // every hook was heard (other tests' servers may add some)
+            Assert.Equal(0, AllocatedBy(() => Exercise(listener, sharer)));
+        }
+        finally
+        {
+            Assert.True(listener.RemoveSharer(sharer));
+            await listener.ShutdownAsync().Within();
+        }
+    }
+
+    /// <summary>Every hook of the meter once (bytes both ways, for an accepted and a client connection).</summary>
+    private static void Exercise(ListeningSocket listener, ListeningSocket.Sharer sharer)
+    {
+        var counted = DartIoMetrics.Accepted(listener);
+        DartIoMetrics.Delivered(sharer);
+        DartIoMetrics.Rejected(listener, DartIoMetrics.Rejections.MaxConnectionsPerAddress);
+        DartIoMetrics.ProxyHeader(listener, "rejected", header: null, DartIoMetrics.Rejections.ProxyHeaderInvalid);
+        DartIoMetrics.HandshakeCompleted(listener, Stopwatch.GetTimestamp(), SslProtocols.Tls13);
+        DartIoMetrics.HandshakeFailed(listener, Stopwatch.GetTimestamp(), DartIoMetrics.Rejections.Timeout);
+        DartIoMetrics.Transferred(listener, DartIoMetrics.Receive, 100);
+        DartIoMetrics.Transferred(listener, DartIoMetrics.Transmit, 100);
+        DartIoMetrics.Transferred(null, DartIoMetrics.Receive, 100);
+        DartIoMetrics.Released(listener, counted);
+    }
+
+    private static long AllocatedBy(Action action)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            action();
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+}
