@@ -155,8 +155,8 @@ public sealed class SocketMetricsTests
         Assert.Null(done["error.type"]);
         Assert.InRange(done.Value, 0, Wait.Long.TotalSeconds);
 
-        // A client that does not trust the certificate is no failure of the server's: .NET's client judges it after the
-        // handshake is done on both sides. What the server sees fail is below.
+        // The server keeps asking, so the connections below are taken into their handshakes. (A client that does not
+        // trust the certificate is no failure of the server's: .NET's client judges it after both sides are done.)
         accepting = server.AcceptAsync().AsTask();
 
         // Bytes that are no TLS: the server's handshake fails.
