@@ -216,6 +216,9 @@ public sealed class HttpRequest
 
     internal ConnectionState? Connection => _connection;
 
+    /// <summary>Its metrics and Activity (Internal/Hosting/RequestTelemetry.cs); a field, so that it is updated in place.</summary>
+    internal RequestTelemetryState Telemetry;
+
     /// <summary>Set once the request has been upgraded (a WebSocket): completes when the upgraded connection is done with.</summary>
     internal Task? Upgraded { get; set; }
 

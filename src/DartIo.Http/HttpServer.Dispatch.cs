@@ -21,6 +21,7 @@ public sealed partial class HttpServer
         connection?.RequestStarted();
         var request = new HttpRequest(features, connection, this, _secure);
         request.Response.ApplyDefaults(_defaultResponseHeaders.Snapshot, _serverHeader);
+        RequestTelemetry.Begin(request, _metricTags, _secure);
         return request;
     }
 
@@ -62,13 +63,16 @@ public sealed partial class HttpServer
         return request.Response.CloseAsync();
     }
 
-    internal static void EndRequest(HttpRequest request)
+    /// <summary>Kestrel is done with the request: its response has completed (or been abandoned), and its telemetry ends.</summary>
+    internal void EndRequest(HttpRequest request, Exception? exception)
     {
         request.Connection?.RequestEnded();
         if (!request.Response.IsClosed)
         {
             request.Response.Abandon();
         }
+
+        RequestTelemetry.End(request, _metricTags, _secure, exception);
     }
 
     /// <summary>Kestrel's request waits here, in <c>await foreach</c> mode, for the consumer's answer.</summary>
@@ -148,6 +152,7 @@ public sealed partial class HttpServer
         }
 
         HttpLog.HandlerFailed(_logger, request.Method, request.RawTarget, exception);
+        request.Telemetry.Failure = exception; // error.type and the request Activity's error status
         if (response.TryReset(StatusCodes.Status500InternalServerError))
         {
             return response.CloseAsync();

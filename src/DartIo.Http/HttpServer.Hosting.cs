@@ -16,6 +16,7 @@ public sealed partial class HttpServer
     {
         _source = source;
         _secure = source.IsSecure;
+        _metricTags = RequestTelemetry.ServerTags(source.Address, source.Port);
         var loggerFactory = DartIoLogging.LoggerFactory;
         _logger = loggerFactory.CreateLogger(HttpLog.Category);
         var kestrelLogs = new KestrelLoggerFactory(loggerFactory); // what a client makes Kestrel say is Debug (SPEC 12)

@@ -37,6 +37,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
 
     private readonly ConnectionSource _source;
     private readonly bool _secure;
+    private readonly KeyValuePair<string, object?>[] _metricTags;
     private readonly KestrelServerOptions _options;
     private readonly KestrelServer _kestrel;
     private readonly ILogger _logger;

@@ -9,6 +9,10 @@ namespace DartIo.Internal;
 /// closed, so that <see cref="Done"/> can complete once both have and the socket can be released.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Every byte through it is counted on <c>dartio.connection.io</c> (docs/observability.md) when that counter has a
+/// listener: the wire's bytes, so under TLS the encrypted ones, handshake included.
+/// </para>
 /// The read direction closes when a read returns end-of-stream or fails; the write direction when
 /// <see cref="ShutdownSend"/> runs or a write fails. <see cref="Destroy"/> closes both at once.
 /// </remarks>
@@ -99,6 +103,7 @@ internal sealed class ConnectionStream : NetworkStream
         try
         {
             base.Write(buffer);
+            DartIoMetrics.Transferred(_accepted?.Listener, DartIoMetrics.Transmit, buffer.Length);
         }
         catch (IOException)
         {
@@ -115,7 +120,13 @@ internal sealed class ConnectionStream : NetworkStream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var write = base.WriteAsync(buffer, cancellationToken);
-        return write.IsCompletedSuccessfully ? default : AwaitWrite(write);
+        if (write.IsCompletedSuccessfully)
+        {
+            DartIoMetrics.Transferred(_accepted?.Listener, DartIoMetrics.Transmit, buffer.Length);
+            return default;
+        }
+
+        return AwaitWrite(write, buffer.Length);
     }
 
     public override IAsyncResult BeginWrite(byte[] buffer, int offset, int count, AsyncCallback? callback, object? state) =>
@@ -150,11 +161,12 @@ internal sealed class ConnectionStream : NetworkStream
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitWrite(ValueTask write)
+    private async ValueTask AwaitWrite(ValueTask write, int length)
     {
         try
         {
             await write.ConfigureAwait(false);
+            DartIoMetrics.Transferred(_accepted?.Listener, DartIoMetrics.Transmit, length);
         }
         catch (IOException)
         {
@@ -170,6 +182,8 @@ internal sealed class ConnectionStream : NetworkStream
         {
             MarkClosed(ReadSide);
         }
+
+        DartIoMetrics.Transferred(_accepted?.Listener, DartIoMetrics.Receive, count);
 
         return count;
     }

@@ -13,5 +13,5 @@ internal sealed class HttpApplication(HttpServer server) : IHttpApplication<Http
 
     public Task ProcessRequestAsync(HttpRequest context) => server.ProcessRequestAsync(context);
 
-    public void DisposeContext(HttpRequest context, Exception? exception) => HttpServer.EndRequest(context);
+    public void DisposeContext(HttpRequest context, Exception? exception) => server.EndRequest(context, exception);
 }

@@ -271,6 +271,7 @@ internal sealed class AcceptPipeline
             try
             {
                 Log.AdmissionFailed(_logger, accepted.Describe(), _sharer.Address.Host, _sharer.Listener.Port, ex.Message);
+                DartIoMetrics.Rejected(accepted.Listener, DartIoMetrics.Rejections.Other);
             }
             finally
             {

@@ -37,6 +37,9 @@ internal sealed class AcceptedConnection
     /// <summary>The client address this connection counts against for <c>MaxConnectionsPerAddress</c>, if any.</summary>
     public IPAddress? CountedAddress { get; set; }
 
+    /// <summary>Whether <c>dartio.active_connections</c> counted this connection up (then <see cref="Release"/> counts it down).</summary>
+    public bool CountedActive { get; init; }
+
     /// <summary>The PROXY protocol header the connection began with, once the stage has read one.</summary>
     public ProxyHeader? ProxyHeader { get; set; }
 

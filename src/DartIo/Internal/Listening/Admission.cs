@@ -49,6 +49,11 @@ internal sealed class Admission
         {
             SocketInlining.TryEnable(accepted.Socket);
         }
+
+        if (accepted.Owner is { } sharer)
+        {
+            DartIoMetrics.Delivered(sharer);
+        }
     }
 
     /// <summary>The connection as a caller gets it, for a server without stages.</summary>
@@ -100,6 +105,7 @@ internal sealed class Admission
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             Log.AdmissionFailed(logger, accepted.Describe(), _host, _port, deadline.Reason ?? ex.Message);
+            DartIoMetrics.Rejected(accepted.Listener, deadline, DartIoMetrics.Rejections.ConnectionError);
             accepted.Drop();
             return false;
         }

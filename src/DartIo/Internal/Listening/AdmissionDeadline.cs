@@ -24,6 +24,10 @@ internal sealed class AdmissionDeadline : IDisposable
     public string? Reason => _timeout.IsCancellationRequested ? Messages.HandshakeTimedOut
         : _stopping.IsCancellationRequested ? Messages.ServerClosed : null;
 
+    /// <summary>The same as <see cref="Reason"/>, as a <c>DartIo</c> metric's <c>error.type</c>; null while the stages were not cut short.</summary>
+    public string? ErrorType => _timeout.IsCancellationRequested ? DartIoMetrics.Rejections.Timeout
+        : _stopping.IsCancellationRequested ? DartIoMetrics.Rejections.ServerClosed : null;
+
     public void Dispose()
     {
         _linked.Dispose();

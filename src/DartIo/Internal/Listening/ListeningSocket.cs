@@ -55,6 +55,7 @@ internal sealed class ListeningSocket
     private ListenerPolicy _policy = ListenerPolicy.Default;
     private bool _policyFixed;
     private int _next;
+    private int _nextSharerId;
     private TaskCompletionSource? _demand;
     private NetworkException? _fault;
     private bool _closed;
@@ -73,6 +74,7 @@ internal sealed class ListeningSocket
         V6Only = v6Only;
         Shared = shared;
         Key = ListenerKey.For(address, port);
+        MetricTags = DartIoMetrics.ServerTags(address, port);
     }
 
     /// <summary>The registry key: the bound address and the actual port.</summary>
@@ -87,6 +89,9 @@ internal sealed class ListeningSocket
     public bool V6Only { get; }
 
     public bool Shared { get; }
+
+    /// <summary>The attributes every <c>DartIo</c> measurement of this socket carries: server.address, server.port, network.transport.</summary>
+    public KeyValuePair<string, object?>[] MetricTags { get; }
 
     /// <summary>The socket-wide settings, fixed by the first server that started accepting.</summary>
     public ListenerPolicy Policy
@@ -161,7 +166,7 @@ internal sealed class ListeningSocket
     {
         lock (_gate)
         {
-            var sharer = new Sharer(this, address);
+            var sharer = new Sharer(this, address, _nextSharerId++);
             _sharers.Add(sharer);
             return sharer;
         }
@@ -260,6 +265,7 @@ internal sealed class ListeningSocket
     internal void Release(AcceptedConnection connection)
     {
         _budget.Release();
+        DartIoMetrics.Released(this, connection.CountedActive);
         lock (_gate)
         {
             if (connection.CountedAddress is { } address && _perAddress.TryGetValue(address, out var count))
@@ -440,7 +446,10 @@ internal sealed class ListeningSocket
     private void Dispatch(Socket socket)
     {
         SendQueue.Bound(socket); // every accepted connection, whichever server (plain, TLS, HTTP) takes it
-        var connection = new AcceptedConnection(this, socket, countedAddress: null);
+        var connection = new AcceptedConnection(this, socket, countedAddress: null)
+        {
+            CountedActive = DartIoMetrics.Accepted(this),
+        };
         string? refusedAddress = null;
         lock (_gate)
         {
@@ -463,6 +472,8 @@ internal sealed class ListeningSocket
         {
             Log.PerAddressLimitReached(_logger, connection.Describe(), Address.Host, Port, _policy.MaxConnectionsPerAddress);
         }
+
+        DartIoMetrics.Rejected(this, refusedAddress is not null ? DartIoMetrics.Rejections.MaxConnectionsPerAddress : DartIoMetrics.Rejections.ServerClosed);
 
         connection.Drop(); // over its address's limit, or the last sharer has gone: nobody is left to serve it
     }
@@ -634,16 +645,24 @@ internal sealed class ListeningSocket
     {
         private readonly Queue<AcceptRequest> _requests = new();
 
-        internal Sharer(ListeningSocket listener, InternetAddress address)
+        internal Sharer(ListeningSocket listener, InternetAddress address, int id)
         {
             Listener = listener;
             Address = address;
+            Id = id;
+            MetricTags = [.. listener.MetricTags, new("dartio.sharer", id)];
         }
 
         public ListeningSocket Listener { get; }
 
         /// <summary>The address as this sharer's bind gave it (its host name is the bind's string).</summary>
         public InternetAddress Address { get; }
+
+        /// <summary>This sharer's number on its listening socket (0 for the first), the <c>dartio.sharer</c> attribute.</summary>
+        public int Id { get; }
+
+        /// <summary>The socket's <see cref="ListeningSocket.MetricTags"/> and <c>dartio.sharer</c>.</summary>
+        public KeyValuePair<string, object?>[] MetricTags { get; }
 
         /// <summary>This server's <c>MaxConnections</c>; 0: no limit. Set before it first asks.</summary>
         public int Limit { get; set; }

@@ -11,6 +11,15 @@ namespace DartIo.Internal.Listening;
 /// </summary>
 internal static class ProxyStage
 {
+    /// <summary>The values of <c>dartio.proxy.result</c> on <c>dartio.proxy_headers</c>: a header was read (LOCAL ones too).</summary>
+    internal const string ProxyResultAccepted = "accepted";
+
+    /// <summary><c>Optional</c>: the trusted peer's connection did not begin with a signature; its bytes are its own.</summary>
+    internal const string ProxyResultAbsent = "absent";
+
+    /// <summary>The header was malformed, missing (<c>Required</c>), cut short or too slow: the connection is closed.</summary>
+    internal const string ProxyResultRejected = "rejected";
+
     /// <summary>Reads the header as the policy asks. False when the connection is refused: it is then closed and logged.</summary>
     public static async ValueTask<bool> ReadAsync(AcceptedConnection accepted, ListenerPolicy policy, AdmissionDeadline deadline,
         ILogger logger, string host, int port)
@@ -21,7 +30,7 @@ internal static class ProxyStage
         {
             if (required)
             {
-                Refuse(accepted, logger, host, port, Messages.ProxyPeerUntrusted);
+                Refuse(accepted, logger, host, port, Messages.ProxyPeerUntrusted, DartIoMetrics.Rejections.ProxyPeerUntrusted);
                 return false;
             }
 
@@ -34,9 +43,13 @@ internal static class ProxyStage
         }
         catch (Exception ex) when (ex is ProxyProtocolException or OperationCanceledException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
-            Refuse(accepted, logger, host, port, deadline.Reason ?? ex.Message);
+            var errorType = deadline.ErrorType ?? DartIoMetrics.Rejections.ProxyHeaderInvalid;
+            DartIoMetrics.ProxyHeader(accepted.Listener, ProxyResultRejected, header: null, errorType);
+            Refuse(accepted, logger, host, port, deadline.Reason ?? ex.Message, errorType);
             return false;
         }
+
+        DartIoMetrics.ProxyHeader(accepted.Listener, accepted.ProxyHeader is null ? ProxyResultAbsent : ProxyResultAccepted, accepted.ProxyHeader);
 
         if (accepted.ProxyHeader is { } header && logger.IsEnabled(LogLevel.Debug))
         {
@@ -51,6 +64,7 @@ internal static class ProxyStage
         if (client is IPEndPoint { Address: var address } && !accepted.Listener.TryCountAddress(accepted, address))
         {
             Log.PerAddressLimitReached(logger, client.ToString()!, host, port, accepted.Listener.Policy.MaxConnectionsPerAddress);
+            DartIoMetrics.Rejected(accepted.Listener, DartIoMetrics.Rejections.MaxConnectionsPerAddress);
             accepted.Drop();
             return false;
         }
@@ -58,9 +72,10 @@ internal static class ProxyStage
         return true;
     }
 
-    private static void Refuse(AcceptedConnection accepted, ILogger logger, string host, int port, string reason)
+    private static void Refuse(AcceptedConnection accepted, ILogger logger, string host, int port, string reason, string errorType)
     {
         Log.ProxyHeaderRejected(logger, accepted.Socket.RemoteEndPoint?.ToString() ?? "?", host, port, reason);
+        DartIoMetrics.Rejected(accepted.Listener, errorType);
         accepted.Drop();
     }
 }

@@ -30,11 +30,13 @@ internal sealed class TlsHandshake(SecurityContext context, bool requestClientCe
         var transport = new ConnectionStream(accepted.Socket, accepted);
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         PeerVerification? verification = null;
+        var started = DartIoMetrics.StartHandshake();
         try
         {
             var options = context.CreateServerOptions(_request, requireClientCertificate, supportedProtocols, out verification);
             await ssl.AuthenticateAsServerAsync(options, deadline.Token).ConfigureAwait(false);
             var connection = new SecureSocketConnection(transport, ssl, accepted);
+            DartIoMetrics.HandshakeCompleted(accepted.Listener, started, ssl.SslProtocol);
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 Log.HandshakeCompleted(logger, accepted.Describe(), host, port, ssl.SslProtocol, connection.SelectedProtocol ?? "none");
@@ -46,6 +48,8 @@ internal sealed class TlsHandshake(SecurityContext context, bool requestClientCe
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            DartIoMetrics.HandshakeFailed(accepted.Listener, started, deadline.ErrorType ?? TlsErrors.ErrorType(ex, verification));
+            DartIoMetrics.Rejected(accepted.Listener, deadline, DartIoMetrics.Rejections.TlsHandshakeFailed);
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 Log.HandshakeFailed(logger, accepted.Describe(), host, port, deadline.Reason ?? TlsErrors.Reason(ex, verification));
