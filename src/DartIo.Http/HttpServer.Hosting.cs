@@ -16,7 +16,7 @@ public sealed partial class HttpServer
     {
         _source = source;
         _secure = source.IsSecure;
-        var loggerFactory = DartIoLogging.LoggerFactory;
+        var loggerFactory = DartIoLogging.CurrentLoggerFactory; // a UseLoggerFactory scope around the bind, else the static one
         _logger = loggerFactory.CreateLogger(HttpLog.Category);
         var kestrelLogs = new KestrelLoggerFactory(loggerFactory); // what a client makes Kestrel say is Debug (SPEC 12)
 
