@@ -142,6 +142,37 @@ public sealed class HttpRequest
     /// </summary>
     public Stream Body => _request.Body;
 
+    /// <summary>
+    /// The largest body this request may have, in bytes: the server's <see cref="HttpServer.MaxRequestBodySize"/>
+    /// (30,000,000 by default) until a handler changes it for this request; null for no limit. DartIo's own (Dart
+    /// has no body limit), over Kestrel's <c>IHttpMaxRequestBodySizeFeature</c> as ASP.NET's.
+    /// </summary>
+    /// <remarks>
+    /// Set it before the first read of <see cref="Body"/>: a 40 MB upload to a server with the default limit passes
+    /// when its handler raises the limit first. A body over the limit fails the read with Kestrel's
+    /// <see cref="Microsoft.AspNetCore.Http.BadHttpRequestException"/> (413).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">(Set.) Negative.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// (Set.) The body has started being read, or the connection was upgraded (a WebSocket, a detached socket), as
+    /// in ASP.NET.
+    /// </exception>
+    public long? MaxRequestBodySize
+    {
+        get => _features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        set
+        {
+            if (value is { } size)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(size);
+            }
+
+            var feature = _features.Get<IHttpMaxRequestBodySizeFeature>()
+                ?? throw new InvalidOperationException(HttpMessages.NoRequestBodyLimit);
+            feature.MaxRequestBodySize = value; // Kestrel throws InvalidOperationException once the body is being read
+        }
+    }
+
     /// <summary>The response to this request. Mirrors Dart's <c>response</c>.</summary>
     public HttpResponse Response { get; }
 

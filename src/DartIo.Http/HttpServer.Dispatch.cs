@@ -122,6 +122,20 @@ public sealed partial class HttpServer
             return response.CloseAborted(exception.Message);
         }
 
+        if (exception is BadHttpRequestException rejected)
+        {
+            // Kestrel refused what the client sent while the handler read it (a body over MaxRequestBodySize, a body
+            // slower than MinRequestBodyDataRate): the client's doing, answered with Kestrel's own status, not a 500.
+            HttpLog.RequestLimitExceeded(_logger, request.Method, request.RawTarget, rejected.StatusCode, rejected.Message);
+            if (response.TryReset(rejected.StatusCode))
+            {
+                response.PersistentConnection = false; // the rest of the body is unread, and unwanted
+                return response.CloseAsync();
+            }
+
+            return response.IsClosed ? Task.CompletedTask : response.CloseAborted(rejected.Message);
+        }
+
         if (exception is WebSocketException && request.Upgraded is not null)
         {
             // A WebSocket its peer broke, or that a limit closed (1009, no pong to a ping): the client's doing. The

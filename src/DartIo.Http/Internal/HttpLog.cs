@@ -42,4 +42,8 @@ internal static partial class HttpLog
 
     [LoggerMessage(243, LogLevel.Debug, "The handler of the WebSocket {Method} {Path} ended with its WebSocket's failure ({Reason}); the connection is closed", EventName = "WebSocketHandlerEnded")]
     public static partial void WebSocketHandlerEnded(ILogger logger, string method, string path, string reason);
+
+    // Issue 12, limits: 255-259.
+    [LoggerMessage(255, LogLevel.Debug, "The request {Method} {Path} broke a limit of the server ({Reason}); answered {StatusCode} and the connection is closed", EventName = "RequestLimitExceeded")]
+    public static partial void RequestLimitExceeded(ILogger logger, string method, string path, int statusCode, string reason);
 }

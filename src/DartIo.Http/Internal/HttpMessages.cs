@@ -33,4 +33,7 @@ internal static class HttpMessages
     public static string UnknownCompression(string? coding) => $"Unknown compression '{coding}': the response compresses with gzip or br";
 
     public static string ProtocolNotOffered(string protocol) => $"Selected protocol '{protocol}' is not in the list of offered protocols";
+
+    // Issue 12, limits and DetachSocketAsync.
+    public const string NoRequestBodyLimit = "This request has no body size limit to change (Kestrel gave it no IHttpMaxRequestBodySizeFeature).";
 }
