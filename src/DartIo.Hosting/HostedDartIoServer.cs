@@ -173,8 +173,9 @@ public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
         }
 
         HostingLog.ForcedStop(Logger, Name, reason);
+        var forced = CloseForcedAsync(); // the connections are aborted first, then the handlers are told to give up
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await CloseForcedAsync().ConfigureAwait(false);
+        await forced.ConfigureAwait(false);
         await graceful.ConfigureAwait(false);
     }
 
