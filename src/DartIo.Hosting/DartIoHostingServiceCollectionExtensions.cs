@@ -51,14 +51,8 @@ public static class DartIoHostingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddScoped<THandler>();
         return AddServer<DartIoHttpServerOptions, HostedHttpServer>(services, name,
-            provider => new HostedHttpServer(name, provider, async (request, cancellationToken) =>
-            {
-                var scope = provider.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
-                {
-                    await scope.ServiceProvider.GetRequiredService<THandler>().HandleAsync(request, cancellationToken).ConfigureAwait(false);
-                }
-            }));
+            provider => new HostedHttpServer(name, provider, (request, cancellationToken) =>
+                InScopeAsync<THandler>(provider, handler => handler.HandleAsync(request, cancellationToken))));
     }
 
     /// <summary>Adds a server socket whose accepted connections each go to <paramref name="handler"/>, on their own task.</summary>
@@ -93,14 +87,19 @@ public static class DartIoHostingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddScoped<THandler>();
         return AddServer<DartIoServerSocketOptions, HostedServerSocket>(services, name,
-            provider => new HostedServerSocket(name, provider, async (connection, cancellationToken) =>
-            {
-                var scope = provider.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
-                {
-                    await scope.ServiceProvider.GetRequiredService<THandler>().HandleAsync(connection, cancellationToken).ConfigureAwait(false);
-                }
-            }));
+            provider => new HostedServerSocket(name, provider, (connection, cancellationToken) =>
+                InScopeAsync<THandler>(provider, handler => handler.HandleAsync(connection, cancellationToken))));
+    }
+
+    /// <summary>Resolves the handler from a new scope, runs it, and disposes the scope when it is done.</summary>
+    private static async Task InScopeAsync<THandler>(IServiceProvider provider, Func<THandler, Task> run)
+        where THandler : notnull
+    {
+        var scope = provider.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            await run(scope.ServiceProvider.GetRequiredService<THandler>()).ConfigureAwait(false);
+        }
     }
 
     private static IServiceCollection AddServer<TOptions, THosted>(IServiceCollection services, string name, Func<IServiceProvider, THosted> create)

@@ -92,79 +92,31 @@ public sealed class HostedHttpServer : HostedDartIoServer
         var key = section + ":Limits:";
         Set(key + "MaxConnections", () => server.MaxConnections = limits.MaxConnections);
         Set(key + "MaxConnectionsPerAddress", () => server.MaxConnectionsPerAddress = limits.MaxConnectionsPerAddress);
-        if (limits.MaxRequestBodySize is { } body)
-        {
-            Set(key + "MaxRequestBodySize", () => server.MaxRequestBodySize = body == HostingConfiguration.NoLimit ? null : body);
-        }
+        // A limit left out keeps the server's default; -1 (NoLimit) switches off the limits that can be off.
+        SetIf(key + "MaxRequestBodySize", limits.MaxRequestBodySize, v => server.MaxRequestBodySize = v == HostingConfiguration.NoLimit ? null : v);
+        SetIf(key + "MaxRequestHeaderCount", limits.MaxRequestHeaderCount, v => server.MaxRequestHeaderCount = v);
+        SetIf(key + "MaxRequestHeadersTotalSize", limits.MaxRequestHeadersTotalSize, v => server.MaxRequestHeadersTotalSize = v);
+        SetIf(key + "MaxRequestLineSize", limits.MaxRequestLineSize, v => server.MaxRequestLineSize = v);
+        SetIf(key + "RequestHeadersTimeout", limits.RequestHeadersTimeout, v => server.RequestHeadersTimeout = v);
+        SetIf(key + "MinRequestBodyDataRate", limits.MinRequestBodyDataRate, v => server.MinRequestBodyDataRate = v == HostingConfiguration.NoLimit ? null : v);
+        SetIf(key + "MinRequestBodyDataRateGracePeriod", limits.MinRequestBodyDataRateGracePeriod, v => server.MinRequestBodyDataRateGracePeriod = v);
+        SetIf(key + "MinResponseDataRate", limits.MinResponseDataRate, v => server.MinResponseDataRate = v == HostingConfiguration.NoLimit ? null : v);
+        SetIf(key + "MinResponseDataRateGracePeriod", limits.MinResponseDataRateGracePeriod, v => server.MinResponseDataRateGracePeriod = v);
+        SetIf(key + "IdleTimeout", limits.IdleTimeout, v => server.IdleTimeout = v < TimeSpan.Zero ? null : v);
+        SetIf(key + "Http2MaxStreamsPerConnection", limits.Http2MaxStreamsPerConnection, v => server.Http2MaxStreamsPerConnection = v);
+        SetIf(key + "Http2MaxFrameSize", limits.Http2MaxFrameSize, v => server.Http2MaxFrameSize = v);
+        SetIf(key + "Http2MaxRequestHeaderFieldSize", limits.Http2MaxRequestHeaderFieldSize, v => server.Http2MaxRequestHeaderFieldSize = v);
+        SetIf(key + "Http2InitialConnectionWindowSize", limits.Http2InitialConnectionWindowSize, v => server.Http2InitialConnectionWindowSize = v);
+        SetIf(key + "Http2InitialStreamWindowSize", limits.Http2InitialStreamWindowSize, v => server.Http2InitialStreamWindowSize = v);
+    }
 
-        if (limits.MaxRequestHeaderCount is { } headerCount)
+    /// <summary>Applies a setting that was given (a null one keeps the server's default).</summary>
+    private static void SetIf<T>(string key, T? value, Action<T> apply)
+        where T : struct
+    {
+        if (value is { } given)
         {
-            Set(key + "MaxRequestHeaderCount", () => server.MaxRequestHeaderCount = headerCount);
-        }
-
-        if (limits.MaxRequestHeadersTotalSize is { } headersSize)
-        {
-            Set(key + "MaxRequestHeadersTotalSize", () => server.MaxRequestHeadersTotalSize = headersSize);
-        }
-
-        if (limits.MaxRequestLineSize is { } lineSize)
-        {
-            Set(key + "MaxRequestLineSize", () => server.MaxRequestLineSize = lineSize);
-        }
-
-        if (limits.RequestHeadersTimeout is { } headersTimeout)
-        {
-            Set(key + "RequestHeadersTimeout", () => server.RequestHeadersTimeout = headersTimeout);
-        }
-
-        if (limits.MinRequestBodyDataRate is { } bodyRate)
-        {
-            Set(key + "MinRequestBodyDataRate", () => server.MinRequestBodyDataRate = bodyRate == HostingConfiguration.NoLimit ? null : bodyRate);
-        }
-
-        if (limits.MinRequestBodyDataRateGracePeriod is { } bodyGrace)
-        {
-            Set(key + "MinRequestBodyDataRateGracePeriod", () => server.MinRequestBodyDataRateGracePeriod = bodyGrace);
-        }
-
-        if (limits.MinResponseDataRate is { } responseRate)
-        {
-            Set(key + "MinResponseDataRate", () => server.MinResponseDataRate = responseRate == HostingConfiguration.NoLimit ? null : responseRate);
-        }
-
-        if (limits.MinResponseDataRateGracePeriod is { } responseGrace)
-        {
-            Set(key + "MinResponseDataRateGracePeriod", () => server.MinResponseDataRateGracePeriod = responseGrace);
-        }
-
-        if (limits.IdleTimeout is { } idle)
-        {
-            Set(key + "IdleTimeout", () => server.IdleTimeout = idle < TimeSpan.Zero ? null : idle);
-        }
-
-        if (limits.Http2MaxStreamsPerConnection is { } streams)
-        {
-            Set(key + "Http2MaxStreamsPerConnection", () => server.Http2MaxStreamsPerConnection = streams);
-        }
-
-        if (limits.Http2MaxFrameSize is { } frame)
-        {
-            Set(key + "Http2MaxFrameSize", () => server.Http2MaxFrameSize = frame);
-        }
-
-        if (limits.Http2MaxRequestHeaderFieldSize is { } field)
-        {
-            Set(key + "Http2MaxRequestHeaderFieldSize", () => server.Http2MaxRequestHeaderFieldSize = field);
-        }
-
-        if (limits.Http2InitialConnectionWindowSize is { } connectionWindow)
-        {
-            Set(key + "Http2InitialConnectionWindowSize", () => server.Http2InitialConnectionWindowSize = connectionWindow);
-        }
-
-        if (limits.Http2InitialStreamWindowSize is { } streamWindow)
-        {
-            Set(key + "Http2InitialStreamWindowSize", () => server.Http2InitialStreamWindowSize = streamWindow);
+            Set(key, () => apply(given));
         }
     }
 
