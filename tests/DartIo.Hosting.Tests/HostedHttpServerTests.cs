@@ -63,6 +63,36 @@ public sealed class HostedHttpServerTests
     }
 
     [Fact]
+    public async Task Start_TwoHostsAtOnce_EachServersLogsGoToItsOwnHost()
+    {
+        var starting = await Task.WhenAll(
+            TestHost.StartAsync(Web(), services => services.AddDartIoHttpServer("web", Hello)),
+            TestHost.StartAsync(Web(), services => services.AddDartIoHttpServer("web", Hello)));
+        await using var first = starting[0];
+        await using var second = starting[1];
+        var (firstPort, secondPort) = (first.HttpServer("web").Port, second.HttpServer("web").Port);
+        using var client = Client();
+        await client.GetStringAsync($"http://127.0.0.1:{firstPort}/");
+
+        static IEnumerable<string> Bound(TestHost host) =>
+            host.Logs.Entries.Where(e => e.Category == "DartIo.Http" && e.Event.Id == 200).Select(e => e.Text);
+        Assert.Contains($":{firstPort}", Assert.Single(Bound(first)), StringComparison.Ordinal);
+        Assert.Contains($":{secondPort}", Assert.Single(Bound(second)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dispose_SynchronousHostDisposeAfterRun_StopsWithoutError()
+    {
+        var host = TestHost.Build(Web(), services => services.AddDartIoHttpServer("web", Hello));
+        await host.Host.StartAsync().WaitAsync(TestHost.Timeout);
+        var port = host.HttpServer("web").Port;
+
+        host.Host.Dispose(); // `using var host = builder.Build();` disposes synchronously, without a stop
+
+        await Assert.ThrowsAnyAsync<SocketException>(() => ConnectAsync(port));
+    }
+
+    [Fact]
     public async Task Port_BeforeStart_InvalidOperationException()
     {
         await using var host = TestHost.Build(Web(), services => services.AddDartIoHttpServer("web", Hello));

@@ -58,6 +58,23 @@ public sealed class HostedServerSocketTests
     }
 
     [Fact]
+    public async Task Start_TwoSharedWorkersWithLimits_ConnectionsServedByBoth()
+    {
+        await using var host = await TestHost.StartAsync(Echo(("Workers", "2"), ("Shared", "true"), ("Limits:MaxConnectionsPerAddress", "10")),
+            services => services.AddDartIoServerSocket("echo", EchoLine));
+        var port = host.ServerSocket("echo").Port;
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            Assert.Equal($"echo: {i}\n", await RoundTripAsync(client.GetStream(), i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        Assert.Contains(host.Logs.Entries, e => e.Category == "DartIo.Hosting" && e.Event.Id == 1 && e.Text.Contains("(2 worker(s))", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Handler_Throws_LoggedAtErrorConnectionDestroyedServerGoesOn()
     {
         var calls = 0;
