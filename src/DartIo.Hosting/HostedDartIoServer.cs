@@ -2,7 +2,6 @@ using DartIo.Hosting.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DartIo;
 
@@ -44,7 +43,7 @@ public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
         Services = services;
         _loggerFactory = services.GetService<ILoggerFactory>();
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
-        Logger = (_loggerFactory ?? DartIoLogging.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(HostingLog.Category);
+        Logger = (_loggerFactory ?? DartIoLogging.LoggerFactory).CreateLogger(HostingLog.Category);
     }
 
     /// <summary>Where a hosted server is in its life.</summary>
