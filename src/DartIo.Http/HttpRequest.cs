@@ -164,7 +164,7 @@ public sealed class HttpRequest
         {
             if (value is { } size)
             {
-                ArgumentOutOfRangeException.ThrowIfNegative(size);
+                ArgumentOutOfRangeException.ThrowIfNegative(size, nameof(value));
             }
 
             var feature = _features.Get<IHttpMaxRequestBodySizeFeature>()

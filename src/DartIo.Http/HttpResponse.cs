@@ -400,16 +400,7 @@ public sealed partial class HttpResponse
         }
 
         var headers = _response.Headers;
-        if (_cookies is { Count: > 0 } cookies)
-        {
-            var values = new string[cookies.Count];
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = Http.Internal.Cookies.Format(cookies[i]);
-            }
-
-            headers.SetCookie = values;
-        }
+        ApplyCookies(headers);
 
         var coding = _compression is { } chosen ? (CanCompress(headers) ? chosen : null)
             : _server.AutoCompress && ShouldAutoCompress(headers) ? "gzip" : null;
@@ -433,6 +424,21 @@ public sealed partial class HttpResponse
         }
 
         return _writer = _body.Writer;
+    }
+
+    /// <summary>Turns <see cref="Cookies"/> into <c>Set-Cookie</c> headers, as the headers are about to be sent.</summary>
+    private void ApplyCookies(IHeaderDictionary headers)
+    {
+        if (_cookies is { Count: > 0 } cookies)
+        {
+            var values = new string[cookies.Count];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = Http.Internal.Cookies.Format(cookies[i]);
+            }
+
+            headers.SetCookie = values;
+        }
     }
 
     /// <summary>Whether a body may be compressed at all: there is one (HEAD stands for a GET's), and it is not encoded already.</summary>

@@ -129,7 +129,10 @@ public sealed partial class HttpServer
             HttpLog.RequestLimitExceeded(_logger, request.Method, request.RawTarget, rejected.StatusCode, rejected.Message);
             if (response.TryReset(rejected.StatusCode))
             {
-                response.PersistentConnection = false; // the rest of the body is unread, and unwanted
+                if (request.ProtocolVersion != "2")
+                {
+                    response.PersistentConnection = false; // the rest of the body is unread, and unwanted (HTTP/2 resets only the stream)
+                }
                 return response.CloseAsync();
             }
 

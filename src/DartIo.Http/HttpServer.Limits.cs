@@ -33,7 +33,8 @@ public sealed partial class HttpServer
     /// <see cref="Microsoft.AspNetCore.Http.BadHttpRequestException"/> (status 413); a <see cref="Listen"/> handler
     /// that lets it escape gets a 413 response with <c>Connection: close</c> (logged at Debug), not a 500. A handler
     /// that never reads the body is not refused: Kestrel drains or closes the connection after the response.
-    /// Kestrel's <c>KestrelServerLimits.MaxRequestBodySize</c>.
+    /// Kestrel's <c>KestrelServerLimits.MaxRequestBodySize</c>. Set it before serving: Kestrel reads the 16-byte value
+    /// without a lock, so a request that starts while it changes could see it half-written.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">(Set.) Negative.</exception>
     public long? MaxRequestBodySize
@@ -43,7 +44,7 @@ public sealed partial class HttpServer
         {
             if (value is { } size)
             {
-                ArgumentOutOfRangeException.ThrowIfNegative(size);
+                ArgumentOutOfRangeException.ThrowIfNegative(size, nameof(value));
             }
 
             _options.Limits.MaxRequestBodySize = value;
@@ -139,7 +140,7 @@ public sealed partial class HttpServer
         {
             if (value is { } rate)
             {
-                ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate);
+                ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate, nameof(value));
             }
 
             _minRequestBodyDataRate = value;

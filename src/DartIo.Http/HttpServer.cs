@@ -18,7 +18,8 @@ namespace DartIo;
 /// </para>
 /// <para>
 /// HTTP/1.1 always; HTTP/2 over TLS when the client offers it (ALPN). Kestrel's limits (header sizes,
-/// request-line length, slow clients, body size) keep Kestrel's defaults.
+/// request-line length, slow clients, body size) keep Kestrel's defaults and are properties of the server
+/// (<see cref="MaxRequestBodySize"/> and those beside it).
 /// </para>
 /// </remarks>
 public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDisposable
@@ -144,7 +145,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             if (value is { } timeout)
             {
-                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, nameof(value));
             }
 
             _idleTimeout = value;
@@ -173,7 +174,7 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             if (value is { } rate)
             {
-                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rate, 0);
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rate, 0, nameof(value));
             }
 
             _minResponseDataRate = value;
@@ -301,6 +302,11 @@ public sealed partial class HttpServer : IAsyncEnumerable<HttpRequest>, IAsyncDi
         {
             foreach (var connection in _connections)
             {
+                if (connection.Detached)
+                {
+                    continue; // the application's now (HttpResponse.DetachSocketAsync), as in Dart
+                }
+
                 if (_closed)
                 {
                     closing++;

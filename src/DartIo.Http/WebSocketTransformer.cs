@@ -156,28 +156,9 @@ public static class WebSocketTransformer
             headers.SecWebSocketExtensions = extension;
         }
 
-        var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        request.Upgraded = released.Task;
-        request.Response.MarkUpgraded();
-        Stream opaque;
-        try
-        {
-            opaque = await accept().ConfigureAwait(false);
-        }
-        catch
-        {
-            released.TrySetResult();
-            throw;
-        }
-
-        // The client going away ends the request even if the WebSocket is never touched again.
-        var aborted = request.Features.Get<IHttpRequestLifetimeFeature>()?.RequestAborted ?? CancellationToken.None;
-        aborted.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), released);
-
         // .NET's keep-alive pings after KeepAliveInterval without a frame from the client and aborts when no pong
         // has come KeepAliveTimeout later; it reads ahead for the pong when the application is not receiving.
-        var lifetime = request.Features.Get<IHttpRequestLifetimeFeature>();
-        var stream = new UpgradedStream(opaque, () => released.TrySetResult(), () => lifetime?.Abort());
+        var stream = await request.Response.TakeOverAsync(accept).ConfigureAwait(false);
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
             IsServer = true,

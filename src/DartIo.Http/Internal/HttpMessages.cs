@@ -36,4 +36,17 @@ internal static class HttpMessages
 
     // Issue 12, limits and DetachSocketAsync.
     public const string NoRequestBodyLimit = "This request has no body size limit to change (Kestrel gave it no IHttpMaxRequestBodySizeFeature).";
+
+    public const string DetachWithoutHeadersNotSupported =
+        "DetachSocketAsync(writeHeaders: false) is not supported: Kestrel always writes the response headers before it hands the connection over.";
+
+    public const string DetachNotHttp11 = "DetachSocketAsync needs an HTTP/1.1 request: HTTP/2 multiplexes the connection, and HTTP/1.0 has no upgrade.";
+
+    public const string DetachNot101 =
+        "DetachSocketAsync needs the response to switch protocols: set StatusCode to 101 and an Upgrade header naming the protocol first.";
+
+    public const string DetachNotUpgradable =
+        "DetachSocketAsync needs a request that asks for an upgrade (Connection: Upgrade and Upgrade headers, no body).";
+
+    public const string DetachHeadersSent = "DetachSocketAsync was called after the response was sent, closed, upgraded or detached already.";
 }

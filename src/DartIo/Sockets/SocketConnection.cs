@@ -25,6 +25,9 @@ public class SocketConnection : IAsyncDisposable
     private InternetAddress? _remoteAddress;
     private Task? _closing;
 
+    /// <summary>True for a connection taken over from a server (see the protected constructor): its stream's owner closes the transport.</summary>
+    private readonly bool _takenOver;
+
     internal SocketConnection(Socket socket)
         : this(new ConnectionStream(socket), stream: null, accepted: null)
     {
@@ -44,6 +47,34 @@ public class SocketConnection : IAsyncDisposable
         _remoteEndPoint = accepted is null ? transport.Socket.RemoteEndPoint : accepted.RemoteEndPoint;
         ProxyHeader = accepted?.ProxyHeader;
         Stream = stream ?? transport;
+    }
+
+    /// <summary>
+    /// Makes a connection of the bytes that now flow through <paramref name="stream"/>, over the transport of a
+    /// connection that a server served and has handed over: DartIo's <c>HttpResponse.DetachSocketAsync</c> makes one of
+    /// the connection after its 101 response, with Kestrel's upgraded stream. For servers built on DartIo that do the same.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="Socket"/>, the endpoints, <see cref="ProxyHeader"/> and <see cref="Done"/> are those of
+    /// <paramref name="connection"/>; <see cref="Stream"/> is <paramref name="stream"/>, and over TLS carries what
+    /// <paramref name="stream"/> carries (decrypted bytes) while <see cref="Socket"/> carries the TLS records.
+    /// <see cref="CloseAsync"/> flushes and disposes <paramref name="stream"/>, whose owner then closes the connection
+    /// both ways (no half-close: the server that pumps the stream ends the connection); <see cref="Destroy"/> closes the
+    /// socket at once. <see cref="Done"/> completes when the owner has closed the connection.
+    /// </remarks>
+    /// <param name="connection">The connection the server accepted; it must no longer be read or written directly.</param>
+    /// <param name="stream">The stream the connection's bytes now flow through; disposing it hands the connection back to be closed.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="connection"/> or <paramref name="stream"/> is null.</exception>
+    protected SocketConnection(SocketConnection connection, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(stream);
+        _transport = connection._transport;
+        _localEndPoint = connection._localEndPoint;
+        _remoteEndPoint = connection._remoteEndPoint;
+        ProxyHeader = connection.ProxyHeader;
+        Stream = stream;
+        _takenOver = true;
     }
 
     /// <summary>The local port; 0 for a Unix-domain connection.</summary>
@@ -279,6 +310,12 @@ public class SocketConnection : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             // The peer is gone; there is nothing left to deliver.
+        }
+
+        if (_takenOver)
+        {
+            await Stream.DisposeAsync().ConfigureAwait(false); // its owner closes the connection
+            return;
         }
 
         _transport.ShutdownSend();

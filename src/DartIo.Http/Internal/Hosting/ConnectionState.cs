@@ -25,6 +25,7 @@ internal sealed class ConnectionState : IConnectionLifetimeNotificationFeature, 
     private int _activeRequests;
     private bool _started;
     private bool _closePending;
+    private bool _detached;
     private HttpConnectionInfo? _info;
     private ITimer? _grace;
 
@@ -40,6 +41,13 @@ internal sealed class ConnectionState : IConnectionLifetimeNotificationFeature, 
     public SocketConnection Socket { get; }
 
     public bool IsActive => Volatile.Read(ref _activeRequests) > 0;
+
+    /// <summary>True once <see cref="HttpResponse.DetachSocketAsync"/> has handed the connection to the application: no longer counted by <c>ConnectionsInfo</c>.</summary>
+    public bool Detached
+    {
+        get => Volatile.Read(ref _detached);
+        set => Volatile.Write(ref _detached, value);
+    }
 
     public HttpConnectionInfo Info => _info ??= HttpConnectionInfo.From(Socket);
 

@@ -3,8 +3,9 @@ using System.Net.WebSockets;
 namespace DartIo.Http.Internal.WebSockets;
 
 /// <summary>
-/// The stream of an upgraded connection, handed to the WebSocket: it tells the server when the WebSocket has
-/// let go of it (disposed it, which a WebSocket does once closed or aborted), so the request can end, and cuts
+/// The stream of an upgraded connection (<c>HttpResponse.TakeOverAsync</c>), handed to a WebSocket or a detached
+/// <see cref="SocketConnection"/>: it tells the server when its owner has let go of it (disposed it, which a WebSocket
+/// does once closed or aborted, and a detached connection on close), so the request can end, and cuts
 /// the connection when the WebSocket was aborted (a keep-alive ping went unanswered): Kestrel's stream does not
 /// end a pending read when disposed, and the peer is not listening anyway.
 /// </summary>
