@@ -96,6 +96,36 @@ public sealed class HostedServerSocketTests
     }
 
     [Fact]
+    public async Task Handler_ClientClosesMidMessage_LoggedAtDebugNotErrorServerGoesOn()
+    {
+        var first = 0;
+        await using var host = await TestHost.StartAsync(Echo(), services => services.AddDartIoServerSocket("echo", async (connection, token) =>
+        {
+            if (Interlocked.Exchange(ref first, 1) == 0)
+            {
+                await connection.Stream.ReadExactlyAsync(new byte[10], token); // a 10-byte message, cut after 2
+                return;
+            }
+
+            await EchoLine(connection, token);
+        }));
+        var port = host.ServerSocket("echo").Port;
+
+        using (var closing = new TcpClient())
+        {
+            await closing.ConnectAsync(IPAddress.Loopback, port);
+            await closing.GetStream().WriteAsync(new byte[2]);
+        }
+
+        await host.Logs.WhenLogged("DartIo.Hosting", 6).WaitAsync(TestHost.Timeout);
+        using var next = new TcpClient();
+        await next.ConnectAsync(IPAddress.Loopback, port);
+        Assert.Equal("echo: on\n", await RoundTripAsync(next.GetStream(), "on"));
+        Assert.Equal(LogLevel.Debug, Assert.Single(host.Logs.Entries, e => e.Category == "DartIo.Hosting" && e.Event.Id == 6).Level);
+        Assert.DoesNotContain(host.Logs.Entries, e => e.Category == "DartIo.Hosting" && e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
     public async Task Stop_ConnectionInProgress_WaitsForItsHandler()
     {
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -31,7 +31,8 @@ internal sealed class TestHost : IAsyncDisposable
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = [],
-            ContentRootPath = AppContext.BaseDirectory,
+            // An empty folder: the tests' own folder holds the sample's appsettings.json (copied for SampleProcessTests).
+            ContentRootPath = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "testhost")).FullName,
             EnvironmentName = "Testing",
         });
         builder.Configuration.AddInMemoryCollection(configuration);
