@@ -11,20 +11,7 @@ namespace DartIo.Hosting.Tests;
 /// <summary>AddDartIoHttpServer in a host built in-process: bind from configuration, serve, log through the host, stop.</summary>
 public sealed class HostedHttpServerTests
 {
-    private static Dictionary<string, string?> Web(params (string Key, string? Value)[] settings)
-    {
-        var configuration = new Dictionary<string, string?>
-        {
-            ["DartIo:web:Address"] = "127.0.0.1",
-            ["DartIo:web:Port"] = "0",
-        };
-        foreach (var (key, value) in settings)
-        {
-            configuration["DartIo:web:" + key] = value;
-        }
-
-        return configuration;
-    }
+    private static Dictionary<string, string?> Web(params (string Key, string? Value)[] settings) => TestHost.Loopback("web", settings);
 
     private static Task Hello(HttpRequest request)
     {

@@ -11,20 +11,7 @@ namespace DartIo.Hosting.Tests;
 /// <summary>AddDartIoServerSocket in a host built in-process: each connection to the handler, graceful and forced stop.</summary>
 public sealed class HostedServerSocketTests
 {
-    private static Dictionary<string, string?> Echo(params (string Key, string? Value)[] settings)
-    {
-        var configuration = new Dictionary<string, string?>
-        {
-            ["DartIo:echo:Address"] = "127.0.0.1",
-            ["DartIo:echo:Port"] = "0",
-        };
-        foreach (var (key, value) in settings)
-        {
-            configuration["DartIo:echo:" + key] = value;
-        }
-
-        return configuration;
-    }
+    private static Dictionary<string, string?> Echo(params (string Key, string? Value)[] settings) => TestHost.Loopback("echo", settings);
 
     /// <summary>Echoes one line, then the handler returns (and the server closes the connection).</summary>
     private static async Task EchoLine(SocketConnection connection, CancellationToken cancellationToken)

@@ -25,6 +25,22 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => Host.Services;
 
+    /// <summary>The configuration of one server on 127.0.0.1 port 0, with more settings under <c>DartIo:NAME:</c>.</summary>
+    public static Dictionary<string, string?> Loopback(string name, params (string Key, string? Value)[] settings)
+    {
+        var configuration = new Dictionary<string, string?>
+        {
+            [$"DartIo:{name}:Address"] = "127.0.0.1",
+            [$"DartIo:{name}:Port"] = "0",
+        };
+        foreach (var (key, value) in settings)
+        {
+            configuration[$"DartIo:{name}:{key}"] = value;
+        }
+
+        return configuration;
+    }
+
     /// <summary>Builds (does not start) a host with this configuration and these services.</summary>
     public static TestHost Build(IDictionary<string, string?> configuration, Action<IServiceCollection> configure)
     {
