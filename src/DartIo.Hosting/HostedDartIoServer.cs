@@ -32,6 +32,7 @@ public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private ServerState _state;
+    private Task? _start;
     private Task? _stop;
     private InternetAddress? _address;
     private int _port;
@@ -101,9 +102,9 @@ public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
             }
 
             _state = ServerState.Starting;
+            _start = StartCoreAsync(cancellationToken);
+            return _start;
         }
-
-        return StartCoreAsync(cancellationToken);
     }
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
@@ -139,6 +140,11 @@ public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
     {
         lock (_gate)
         {
+            if (_state == ServerState.Starting)
+            {
+                return StopAfterStartAsync(_start!, cancellationToken); // a stop during the start: the bind is not left behind
+            }
+
             if (_state != ServerState.Started)
             {
                 return _stop ?? Task.CompletedTask;
@@ -148,6 +154,20 @@ public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
             _stop = StopCoreAsync(cancellationToken);
             return _stop;
         }
+    }
+
+    private async Task StopAfterStartAsync(Task start, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await start.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return; // the start failed and left nothing bound; its caller has its exception
+        }
+
+        await StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StopCoreAsync(CancellationToken cancellationToken)
