@@ -193,6 +193,28 @@ public sealed class HostedHttpServerTests
     }
 
     [Fact]
+    public async Task Stop_HostsShutdownTimeoutShorterThanTheServers_TheHostsWins()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await TestHost.StartAsync(Web(("ShutdownTimeout", "01:00:00")), services =>
+        {
+            services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
+            services.AddSingleton(new HandlerProbe(entered, cancelled));
+            services.AddDartIoHttpServer<WaitingHandler>("web");
+        });
+        using var client = Client();
+        var response = client.GetAsync($"http://127.0.0.1:{host.HttpServer("web").Port}/");
+        await entered.Task.WaitAsync(TestHost.Timeout);
+
+        await host.Host.StopAsync().WaitAsync(TestHost.Timeout); // the host's token fires at once
+
+        await cancelled.Task.WaitAsync(TestHost.Timeout);
+        Assert.Contains(host.Logs.Entries, e => e.Category == "DartIo.Hosting" && e.Event.Id == 4 && e.Text.Contains("shutdown token", StringComparison.Ordinal));
+        await Assert.ThrowsAnyAsync<Exception>(() => response.WaitAsync(TestHost.Timeout).ContinueWith(t => t.Result.EnsureSuccessStatusCode(), TaskScheduler.Default));
+    }
+
+    [Fact]
     public async Task AddDartIoHttpServerOfHandler_TwoRequests_HandlerMadePerRequestScope()
     {
         await using var host = await TestHost.StartAsync(Web(), services =>
