@@ -38,7 +38,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test DartIo.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
 
-# The packaging test: packs the three packages in a folder of its own (its own bin/ and obj/, so the outputs above
+# The packaging test: packs the four packages in a folder of its own (its own bin/ and obj/, so the outputs above
 # are untouched), checks them, installs the tool from them and runs it. It runs even when a test failed, and its
 # failure fails the run.
 echo "== packaging (tests/packaging/run)"

@@ -17,7 +17,7 @@ public sealed partial class HttpServer
         _source = source;
         _secure = source.IsSecure;
         _metricTags = RequestTelemetry.ServerTags(source.Address, source.Port);
-        var loggerFactory = DartIoLogging.LoggerFactory;
+        var loggerFactory = DartIoLogging.CurrentLoggerFactory; // a UseLoggerFactory scope around the bind, else the static one
         _logger = loggerFactory.CreateLogger(HttpLog.Category);
         var kestrelLogs = new KestrelLoggerFactory(loggerFactory); // what a client makes Kestrel say is Debug (SPEC 12)
 

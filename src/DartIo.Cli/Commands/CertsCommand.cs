@@ -210,7 +210,7 @@ internal sealed class CertsCommand
     /// <summary>
     /// The file or folder of an entry of this nickname in any of the database's layouts (<c>NICK.pfx</c>,
     /// <c>NICK.p12</c>, <c>NICK.pem</c>, certbot's <c>NICK/</c>), or null. Looked up in the folder rather than in
-    /// <see cref="CertificateDatabase.List"/>, which leaves out the entries it cannot read (under another password, say):
+    /// <see cref="CertificateDatabase.List()"/>, which leaves out the entries it cannot read (under another password, say):
     /// those must not be replaced silently either.
     /// </summary>
     private static string? ExistingEntry(CertificateDatabase database, string nickname)

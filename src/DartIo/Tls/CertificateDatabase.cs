@@ -28,7 +28,7 @@ namespace DartIo;
 /// A bad entry (an empty, truncated or foreign file, a wrong password, a key that does not match, a file that
 /// cannot be read, a folder named like an entry's file) is a <see cref="CertificateException"/> naming the file when
 /// it is looked up by its own nickname, and is otherwise skipped with a warning: it never affects the other entries,
-/// their lookups by nickname or distinguished name, or <see cref="List"/>.
+/// their lookups by nickname or distinguished name, or <see cref="List()"/>.
 /// </para>
 /// </remarks>
 public sealed partial class CertificateDatabase
@@ -109,7 +109,26 @@ public sealed partial class CertificateDatabase
     /// </summary>
     /// <returns>The entries; empty when the folder does not exist.</returns>
     /// <exception cref="CertificateException">The database's path is a file, or the folder cannot be listed.</exception>
-    public IReadOnlyList<CertificateEntry> List()
+    public IReadOnlyList<CertificateEntry> List() => ListCore(onUnreadable: null);
+
+    /// <summary>
+    /// Lists the entries, by nickname, and reports each entry that cannot be read to <paramref name="onUnreadable"/>
+    /// instead of logging it: for a health check or a tool that shows the broken entries beside the good ones.
+    /// </summary>
+    /// <param name="onUnreadable">
+    /// Called, in the listing's flow, with the nickname and the error (which names the file and the reason) of each
+    /// entry that is left out; the other entries are listed whatever it does, unless it throws.
+    /// </param>
+    /// <returns>The entries that could be read; empty when the folder does not exist.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="onUnreadable"/> is null.</exception>
+    /// <exception cref="CertificateException">The database's path is a file, or the folder cannot be listed.</exception>
+    public IReadOnlyList<CertificateEntry> List(Action<string, CertificateException> onUnreadable)
+    {
+        ArgumentNullException.ThrowIfNull(onUnreadable);
+        return ListCore(onUnreadable);
+    }
+
+    private List<CertificateEntry> ListCore(Action<string, CertificateException>? onUnreadable)
     {
         var entries = new List<CertificateEntry>();
         foreach (var (nickname, layout, path) in EnumerateEntries())
@@ -124,7 +143,14 @@ public sealed partial class CertificateDatabase
             }
             catch (CertificateException ex)
             {
-                Log.DatabaseEntryUnreadable(_logger, nickname, Directory, ex.Message);
+                if (onUnreadable is null)
+                {
+                    Log.DatabaseEntryUnreadable(_logger, nickname, Directory, ex.Message);
+                }
+                else
+                {
+                    onUnreadable(nickname, ex);
+                }
             }
         }
 

@@ -1,6 +1,6 @@
 namespace DartIo;
 
-/// <summary>One entry of a <see cref="CertificateDatabase"/>, as <see cref="CertificateDatabase.List"/> reports it.</summary>
+/// <summary>One entry of a <see cref="CertificateDatabase"/>, as <see cref="CertificateDatabase.List()"/> reports it.</summary>
 /// <param name="Nickname">The entry's name: its file name without extension, or its folder name.</param>
 /// <param name="Subject">The certificate's subject distinguished name (for example <c>CN=localhost</c>).</param>
 /// <param name="Issuer">The issuer's distinguished name; the same as <paramref name="Subject"/> for a self-signed certificate.</param>

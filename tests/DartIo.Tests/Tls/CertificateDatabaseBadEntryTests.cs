@@ -94,6 +94,22 @@ public sealed class CertificateDatabaseBadEntryTests : IDisposable
         Assert.Contains(bad, warning.Text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(BadCertificateEntries.Kinds), MemberType = typeof(BadCertificateEntries))]
+    public void List_WithOnUnreadable_BadEntryReportedNotLoggedAndTheOthersListed(string kind)
+    {
+        var bad = BadCertificateEntries.Write(_folder, kind, "bad");
+        var reported = new List<(string Nickname, CertificateException Error)>();
+
+        var entries = _database.List((nickname, error) => reported.Add((nickname, error)));
+
+        Assert.Equal(["web"], entries.Select(e => e.Nickname));
+        var (nickname, error) = Assert.Single(reported);
+        Assert.Equal("bad", nickname);
+        Assert.Contains(bad, error.Message, StringComparison.Ordinal);
+        Assert.Empty(Logged(104));
+    }
+
     [Fact]
     public void Find_EmptyFile_TheReasonSaysItIsEmpty()
     {

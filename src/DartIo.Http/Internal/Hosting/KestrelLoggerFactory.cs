@@ -57,7 +57,7 @@ internal sealed class KestrelLoggerFactory(ILoggerFactory inner) : ILoggerFactor
 
     public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
 
-    /// <summary>Not ours to dispose: the factory belongs to whoever set <see cref="DartIoLogging.LoggerFactory"/>.</summary>
+    /// <summary>Not ours to dispose: the factory belongs to whoever set <see cref="DartIoLogging.LoggerFactory"/> or opened the <see cref="DartIoLogging.UseLoggerFactory"/> scope.</summary>
     public void Dispose()
     {
     }
