@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using DartIo.FunctionalTests.Support;
+using static DartIo.FunctionalTests.Http.HttpResponseDetachTests;
+
+namespace DartIo.FunctionalTests.Http;
+
+/// <summary>
+/// <see cref="HttpResponse.DetachSocketAsync"/> against a hostile client and a careless handler: HTTP pipelined behind
+/// the upgrade, a keep-alive connection, a reset before the detach, a detached socket never closed. Nothing may log
+/// at Error (SPEC 12).
+/// </summary>
+[Collection(GlobalLoggingCollection.Name)]
+public sealed class HttpResponseDetachHostileTests
+{
+    private const string UpgradeRequest = "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo/1\r\n\r\n";
+
+    [Fact]
+    public async Task DetachSocketAsync_AfterAKeepAliveRequestWithHttpPipelinedBehind_TheHttpIsRawBytesOfTheNewProtocol()
+    {
+        using var capture = new LogCapture();
+        var served = 0;
+        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        const string Pipelined = "GET /after HTTP/1.1\r\nHost: x\r\n\r\n";
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        server.Listen(async request =>
+        {
+            Interlocked.Increment(ref served);
+            if (request.Path != "/echo")
+            {
+                request.Response.Write("plain");
+                return;
+            }
+
+            var socket = await SwitchAsync(request);
+            var buffer = new byte[Pipelined.Length];
+            await socket.Stream.ReadExactlyAsync(buffer);
+            received.TrySetResult(Encoding.ASCII.GetString(buffer));
+            await socket.Stream.WriteAsync("done"u8.ToArray());
+            await socket.CloseAsync();
+        });
+
+        using var client = await ConnectAsync(server.Port);
+        var stream = new NetworkStream(client, ownsSocket: false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /first HTTP/1.1\r\nHost: x\r\n\r\n"));
+        var first = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 200 ", first, StringComparison.Ordinal);
+        Assert.Equal("plain", await ReadTextAsync(stream, ContentLength(first)));
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(UpgradeRequest + Pipelined)); // one write: the server sees both at once
+        Assert.StartsWith("HTTP/1.1 101 ", await ReadHeadAsync(stream), StringComparison.Ordinal);
+
+        Assert.Equal(Pipelined, await received.Task.Within());
+        Assert.Equal("done", await ReadTextAsync(stream, 4));
+        Assert.True(await ClosedAsync(stream).Within());
+        Assert.Equal(2, served); // the pipelined request was never served as HTTP
+        await server.CloseAsync().Within();
+        await server.Done.Within();
+        Assert.Empty(capture.Errors);
+    }
+
+    [Fact]
+    public async Task DetachSocketAsync_ClientResetBeforeTheDetach_EndsQuietly()
+    {
+        using var capture = new LogCapture();
+        var reset = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var outcome = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        server.Listen(async request =>
+        {
+            arrived.TrySetResult();
+            await reset.Task;
+            SocketConnection socket;
+            try
+            {
+                socket = await SwitchAsync(request);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+                outcome.TrySetResult("threw");
+                throw; // as a handler that does not catch it: the server must take it as the client's doing
+            }
+
+            try
+            {
+                var read = await socket.Stream.ReadAsync(new byte[16]);
+                outcome.TrySetResult(read == 0 ? "ended" : "read");
+            }
+            catch (IOException)
+            {
+                outcome.TrySetResult("ended");
+            }
+        });
+
+        var client = await ConnectAsync(server.Port);
+        await client.SendAsync(Encoding.ASCII.GetBytes(UpgradeRequest));
+        await arrived.Task.Within();
+        client.LingerState = new LingerOption(true, 0);
+        client.Dispose(); // a reset while the handler is still deciding
+        reset.TrySetResult();
+
+        Assert.Contains(await outcome.Task.Within(), new[] { "threw", "ended" });
+        await server.CloseAsync().Within();
+        await server.Done.Within();
+        Assert.Empty(capture.Errors);
+    }
+
+    [Fact]
+    public async Task CloseAsync_HandlerDroppedItsDetachedSocket_ForcedCloseStillEndsTheServer()
+    {
+        using var capture = new LogCapture();
+        var detached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        server.Listen(async request =>
+        {
+            _ = await SwitchAsync(request); // never closed, never kept: a careless handler
+            detached.TrySetResult();
+        });
+
+        using var client = await ConnectAsync(server.Port);
+        var stream = new NetworkStream(client, ownsSocket: false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(UpgradeRequest));
+        await ReadHeadAsync(stream);
+        await detached.Task.Within();
+        GC.Collect(); // the dropped SocketConnection must not be what keeps (or ends) the connection
+        GC.WaitForPendingFinalizers();
+
+        await server.CloseAsync().Within();
+        Assert.False(server.Done.IsCompleted); // graceful: the detached connection is waited for
+        await server.CloseAsync(force: true).Within();
+        await server.Done.Within();
+        Assert.True(await ClosedAsync(stream).Within());
+        Assert.Empty(capture.Errors);
+    }
+
+    private static int ContentLength(string head)
+    {
+        foreach (var line in head.Split("\r\n"))
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                return int.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("no Content-Length in " + head);
+    }
+}
