@@ -21,7 +21,19 @@ public sealed partial class HttpServer
         connection?.RequestStarted();
         var request = new HttpRequest(features, connection, this, _secure);
         request.Response.ApplyDefaults(_defaultResponseHeaders.Snapshot, _serverHeader);
-        RequestTelemetry.Begin(request, _metricTags, _secure);
+        try
+        {
+            RequestTelemetry.Begin(request, _metricTags, _secure);
+        }
+        catch (Exception ex)
+        {
+            // An application's ActivityListener or MeterListener threw: as in ASP.NET the exception goes on to Kestrel,
+            // which ends the connection, but Kestrel will not call DisposeContext for a context it never got, so what
+            // was begun (the active count, the connection's request) ends here.
+            EndRequest(request, ex);
+            throw;
+        }
+
         return request;
     }
 
