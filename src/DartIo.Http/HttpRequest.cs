@@ -219,6 +219,22 @@ public sealed class HttpRequest
     /// <summary>Its metrics and Activity (Internal/Hosting/RequestTelemetry.cs); a field, so that it is updated in place.</summary>
     internal RequestTelemetryState Telemetry;
 
+    /// <summary>
+    /// The exception DartIo threw because this request cannot be what the handler asked of it, by the client's choice (an
+    /// upgrade asked of a request that asks for none): escaping the handler, it is answered 400 and logged at Debug,
+    /// not as the handler's failure (SPEC 12). Only this very object: the same type thrown for a handler's own mistake
+    /// stays an error.
+    /// </summary>
+    internal Exception? ClientRefusal { get; private set; }
+
+    /// <summary>Records <paramref name="exception"/> as the client's doing (<see cref="ClientRefusal"/>) and returns it, to be thrown.</summary>
+    internal TException RefuseClient<TException>(TException exception)
+        where TException : Exception
+    {
+        ClientRefusal = exception;
+        return exception;
+    }
+
     /// <summary>Set once the request has been upgraded (a WebSocket): completes when the upgraded connection is done with.</summary>
     internal Task? Upgraded { get; set; }
 

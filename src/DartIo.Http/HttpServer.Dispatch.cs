@@ -138,6 +138,19 @@ public sealed partial class HttpServer
             return response.CloseAborted(exception.Message);
         }
 
+        if (ReferenceEquals(exception, request.ClientRefusal))
+        {
+            // An upgrade (a WebSocket, a detached socket) asked of a request that asks for none: a crawler or a scanner
+            // on the endpoint, the client's doing. Answered 400, as WebSocketTransformer answers it itself.
+            HttpLog.UpgradeRefused(_logger, request.Method, request.RawTarget, exception.Message);
+            if (response.TryReset(StatusCodes.Status400BadRequest))
+            {
+                return response.CloseAsync();
+            }
+
+            return response.IsClosed ? Task.CompletedTask : response.CloseAborted(exception.Message);
+        }
+
         if (exception is BadHttpRequestException rejected)
         {
             // Kestrel refused what the client sent while the handler read it (a body over MaxRequestBodySize, a body

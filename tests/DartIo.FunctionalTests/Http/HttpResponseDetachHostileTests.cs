@@ -135,6 +135,64 @@ public sealed class HttpResponseDetachHostileTests
         Assert.Empty(capture.Errors);
     }
 
+    [Theory]
+    [InlineData("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]
+    [InlineData("GET /echo HTTP/1.0\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo/1\r\n\r\n")]
+    [InlineData("POST /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, close\r\nUpgrade: echo/1\r\nContent-Length: 3\r\n\r\nabc")]
+    public async Task DetachSocketAsync_ClientAsksNoUpgradeAndTheHandlerLetsItEscape_400AndNothingAtError(string request)
+    {
+        // A crawler or a scanner on an upgrade endpoint: the refusal is the client's doing, so the handler that does not
+        // check first is answered as WebSocketTransformer answers it (400), logged at Debug, never a 500 and an Error line
+        // per request (SPEC 12).
+        using var capture = new LogCapture();
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        server.Listen(async request =>
+        {
+            await using var socket = await SwitchAsync(request);
+        });
+
+        var answer = await HttpTesting.SendAsync(server.Port, request);
+
+        Assert.Equal(400, answer.Status);
+        Assert.Null(answer.Header("Upgrade"));
+        Assert.True(capture.Errors.Count == 0, string.Join('\n', capture.Errors));
+        Assert.Contains(capture.Logs.Entries, e => e.Event.Name == "UpgradeRefused" && e.Level == Microsoft.Extensions.Logging.LogLevel.Debug);
+    }
+
+    [Fact]
+    public async Task DetachSocketAsync_HandlersOwnMistakeEscapes_StillA500AndAnError()
+    {
+        // The other side of the line: a handler that never set 101 is the application's bug, and stays loud.
+        using var capture = new LogCapture();
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        server.Listen(async request =>
+        {
+            await using var socket = await request.Response.DetachSocketAsync();
+        });
+
+        var answer = await HttpTesting.SendAsync(server.Port, UpgradeRequest.Replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n", StringComparison.Ordinal));
+
+        Assert.Equal(500, answer.Status);
+        Assert.Single(capture.Errors);
+    }
+
+    [Fact]
+    public async Task WebSocketUpgradeAsync_PlainGetAndTheHandlerLetsItEscape_400AndNothingAtError()
+    {
+        using var capture = new LogCapture();
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        server.Listen(async request =>
+        {
+            using var socket = await WebSocketTransformer.UpgradeAsync(request);
+        });
+
+        var answer = await HttpTesting.SendAsync(server.Port, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(400, answer.Status);
+        Assert.True(capture.Errors.Count == 0, string.Join('\n', capture.Errors));
+        Assert.Contains(capture.Logs.Entries, e => e.Event.Name == "UpgradeRefused" && e.Level == Microsoft.Extensions.Logging.LogLevel.Debug);
+    }
+
     private static int ContentLength(string head)
     {
         foreach (var line in head.Split("\r\n"))
