@@ -151,12 +151,13 @@ public sealed partial class HttpServer
             return response.IsClosed ? Task.CompletedTask : response.CloseAborted(exception.Message);
         }
 
-        if (exception is BadHttpRequestException rejected)
+        if (RejectedBodyStatus(exception) is { } rejectedStatus)
         {
             // Kestrel refused what the client sent while the handler read it (a body over MaxRequestBodySize, a body
-            // slower than MinRequestBodyDataRate): the client's doing, answered with Kestrel's own status, not a 500.
-            HttpLog.RequestLimitExceeded(_logger, request.Method, request.RawTarget, rejected.StatusCode, rejected.Message);
-            if (response.TryReset(rejected.StatusCode))
+            // slower than MinRequestBodyDataRate, broken chunked framing): the client's doing, answered with Kestrel's
+            // own status, not a 500.
+            HttpLog.RequestLimitExceeded(_logger, request.Method, request.RawTarget, rejectedStatus, exception.Message);
+            if (response.TryReset(rejectedStatus))
             {
                 if (request.ProtocolVersion != "2")
                 {
@@ -165,7 +166,7 @@ public sealed partial class HttpServer
                 return response.CloseAsync();
             }
 
-            return response.IsClosed ? Task.CompletedTask : response.CloseAborted(rejected.Message);
+            return response.IsClosed ? Task.CompletedTask : response.CloseAborted(exception.Message);
         }
 
         if (exception is WebSocketException && request.Upgraded is not null)
@@ -191,6 +192,19 @@ public sealed partial class HttpServer
 
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// The status Kestrel gives a request body it refused, read by the handler: its <see cref="BadHttpRequestException"/>'s,
+    /// or 400 for the one framing error Kestrel reports as a plain <see cref="IOException"/> (a chunk size that
+    /// overflows: <c>Http1ChunkedEncodingMessageBody.CalculateChunkSize</c> wraps the <see cref="OverflowException"/>);
+    /// null for any other exception.
+    /// </summary>
+    private static int? RejectedBodyStatus(Exception exception) => exception switch
+    {
+        BadHttpRequestException rejected => rejected.StatusCode,
+        IOException { InnerException: OverflowException } => StatusCodes.Status400BadRequest,
+        _ => null,
+    };
 
     /// <summary>Logs, at Debug, a response cut short because its connection went away (SPEC 12: a client's abort is no error).</summary>
     internal void LogResponseAborted(HttpRequest request, string reason) =>
