@@ -207,4 +207,35 @@ public sealed class HttpSessionHostileTests
         await allEnded.Task.Within();
         Assert.Equal(Clients, ended);
     }
+
+    [Fact]
+    public async Task Session_UsedAgainAfterAForcedClose_EveryUseGivesTheSameSession()
+    {
+        // A handler that runs on after a forced close (it awaits something of its own) and uses request.Session more
+        // than once: it must see one session, not a new empty one at each use.
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new TaskCompletionSource<(bool Same, int Count, bool Made)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (server, _) = await ServeAsync(async request =>
+        {
+            request.Session["before"] = 1;
+            holding.TrySetResult();
+            await resume.Task;
+            var held = request.Session;
+            held["after"] = 2;
+            var fresh = new HttpSession[2];
+            fresh[0] = request.Session;
+            fresh[1] = request.Session;
+            seen.TrySetResult((ReferenceEquals(held, fresh[0]) && ReferenceEquals(held, fresh[1]), fresh[1].Count, fresh[0].ContainsKey("before")));
+        });
+
+        var answer = GetAsync(server);
+        await holding.Task.Within();
+        await server.CloseAsync(force: true).Within();
+        await server.Done.Within();
+        resume.TrySetResult();
+
+        Assert.Equal((true, 2, true), await seen.Task.Within());
+        await Assert.ThrowsAnyAsync<Exception>(() => answer); // the forced close cut the request
+    }
 }
