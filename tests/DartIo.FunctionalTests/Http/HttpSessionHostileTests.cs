@@ -238,4 +238,25 @@ public sealed class HttpSessionHostileTests
         Assert.Equal((true, 2, true), await seen.Task.Within());
         await Assert.ThrowsAnyAsync<Exception>(() => answer); // the forced close cut the request
     }
+
+    [Fact]
+    public async Task SessionTimeout_LengthenedWhileASessionLives_ItLivesTheLongerTime()
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (server, clock) = await ServeAsync(request =>
+        {
+            request.Session.OnTimeout = () => ended.TrySetResult();
+            return Task.CompletedTask;
+        });
+        await using var _server = server;
+        await GetAsync(server);
+
+        clock.Advance(TimeSpan.FromMilliseconds(500));
+        server.SessionTimeout = TimeSpan.FromSeconds(10); // the timer was set for 1 s: it must be set again, later
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(ended.Task.IsCompleted);
+
+        clock.Advance(TimeSpan.FromSeconds(8.5));
+        await ended.Task.Within();
+    }
 }
