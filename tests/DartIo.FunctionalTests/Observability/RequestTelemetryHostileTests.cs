@@ -64,6 +64,29 @@ public sealed class RequestTelemetryHostileTests
         Assert.Equal(extras.Length, seen.Select(s => s.Trace).Distinct().Count());
     }
 
+    [Theory]
+    [InlineData("%zz=%%%,;;=,=x,k=v;prop=1;=;")]
+    [InlineData("k=%E2%82,\"q\"=\"v\",==,,,,")]
+    [InlineData("a=1,a=2,a=3")]
+    public async Task Request_ValidTraceparentWithGarbageBaggage_ContinuesTheTraceAndServes(string baggage)
+    {
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        using var activities = new ActivityCapture("DartIo.Http", server.Port);
+        server.Listen(request =>
+        {
+            request.Response.Write(Activity.Current?.TraceId.ToHexString() ?? "none");
+            return Task.CompletedTask;
+        });
+
+        var many = string.Join(",", Enumerable.Repeat(baggage, 200));
+        var answer = await HttpTesting.SendAsync(server.Port,
+            $"GET / HTTP/1.1\r\nHost: x\r\ntraceparent: {TraceParent}\r\nbaggage: {many}\r\nbaggage: {baggage}\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", answer.Text);
+        await activities.WhenStoppedAsync();
+    }
+
     [Fact]
     public async Task Request_ListenerThrowsWhenTheActivityStarts_ConnectionCutAndNothingCountedAsStillActive()
     {
