@@ -135,6 +135,47 @@ public sealed class HttpResponseDetachHostileTests
         Assert.Empty(capture.Errors);
     }
 
+    [Fact]
+    public async Task DetachSocketAsync_ClientResetsWhileTheHandlerReadsWithoutCatching_NothingAtError()
+    {
+        using var capture = new LogCapture();
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await HttpServer.BindAsync("127.0.0.1", 0).Within();
+        server.Listen(async request =>
+        {
+            try
+            {
+                var socket = await SwitchAsync(request);
+                var buffer = new byte[16];
+                reading.TrySetResult();
+                while (await socket.Stream.ReadAsync(buffer) > 0)
+                {
+                }
+
+                await socket.Stream.WriteAsync(new byte[1 << 20]); // to a client that is gone: fails, uncaught
+                await socket.Stream.FlushAsync();
+            }
+            finally
+            {
+                ended.TrySetResult();
+            }
+        });
+
+        var client = await ConnectAsync(server.Port);
+        var stream = new NetworkStream(client, ownsSocket: true);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(UpgradeRequest));
+        await ReadHeadAsync(stream);
+        await reading.Task.Within();
+        client.LingerState = new LingerOption(true, 0);
+        stream.Dispose();
+
+        await ended.Task.Within();
+        await server.CloseAsync().Within();
+        await server.Done.Within();
+        Assert.True(capture.Errors.Count == 0, string.Join('\n', capture.Errors));
+    }
+
     [Theory]
     [InlineData("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]
     [InlineData("GET /echo HTTP/1.0\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo/1\r\n\r\n")]
