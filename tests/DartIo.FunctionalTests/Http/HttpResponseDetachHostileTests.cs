@@ -201,6 +201,31 @@ public sealed class HttpResponseDetachHostileTests
     }
 
     [Fact]
+    public async Task DetachSocketAsync_Http2ClientAndTheHandlerLetsItEscape_400OnTheStreamAndNothingAtError()
+    {
+        using var capture = new LogCapture();
+        await using var server = await HttpServer.BindSecureAsync("127.0.0.1", 0, HttpServerSecureTests.ServerContext()).Within();
+        server.Listen(async request =>
+        {
+            await using var socket = await SwitchAsync(request);
+        });
+
+        using var client = HttpServerSecureTests.SecureClient();
+        for (var i = 0; i < 2; i++) // the connection serves on: only the stream was refused
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{server.Port}/echo")
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var response = await client.SendAsync(message).Within();
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        Assert.True(capture.Errors.Count == 0, string.Join('\n', capture.Errors));
+    }
+
+    [Fact]
     public async Task DetachSocketAsync_HandlersOwnMistakeEscapes_StillA500AndAnError()
     {
         // The other side of the line: a handler that never set 101 is the application's bug, and stays loud.
