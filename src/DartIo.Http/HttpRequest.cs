@@ -141,14 +141,22 @@ public sealed class HttpRequest
     /// Use it before the response headers are sent, or a new session's cookie cannot go with them. After
     /// <see cref="HttpSession.Destroy"/>, the next use makes a new session. Each use by a client that sends no cookie
     /// (a script, a crawler) makes a session that lives <see cref="HttpServer.SessionTimeout"/>: touch it only on the
-    /// paths that need one. See <see cref="HttpSession"/> for the whole lifecycle.
+    /// paths that need one. See <see cref="HttpSession"/> for the whole lifecycle. Once the server has closed (a handler
+    /// still running after a forced close), a request keeps the session it has, ended with the server, and makes at most
+    /// one, never kept: every use then gives the same object, as Dart's sessions outlive their server's close.
     /// </remarks>
     public HttpSession Session
     {
         get
         {
             var session = _session;
-            return session is { IsDestroyed: false } ? session : _session = Response.Server.Sessions.Create();
+            if (session is { IsDestroyed: false })
+            {
+                return session;
+            }
+
+            var sessions = Response.Server.Sessions;
+            return session is not null && sessions.IsClosed ? session : _session = sessions.Create();
         }
     }
 
@@ -218,6 +226,22 @@ public sealed class HttpRequest
 
     /// <summary>Its metrics and Activity (Internal/Hosting/RequestTelemetry.cs); a field, so that it is updated in place.</summary>
     internal RequestTelemetryState Telemetry;
+
+    /// <summary>
+    /// The exception DartIo threw because this request cannot be what the handler asked of it, by the client's choice (an
+    /// upgrade asked of a request that asks for none): escaping the handler, it is answered 400 and logged at Debug,
+    /// not as the handler's failure (SPEC 12). Only this very object: the same type thrown for a handler's own mistake
+    /// stays an error.
+    /// </summary>
+    internal Exception? ClientRefusal { get; private set; }
+
+    /// <summary>Records <paramref name="exception"/> as the client's doing (<see cref="ClientRefusal"/>) and returns it, to be thrown.</summary>
+    internal TException RefuseClient<TException>(TException exception)
+        where TException : Exception
+    {
+        ClientRefusal = exception;
+        return exception;
+    }
 
     /// <summary>Set once the request has been upgraded (a WebSocket): completes when the upgraded connection is done with.</summary>
     internal Task? Upgraded { get; set; }

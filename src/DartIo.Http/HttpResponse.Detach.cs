@@ -44,7 +44,10 @@ public sealed partial class HttpResponse
     /// <exception cref="NotSupportedException"><paramref name="writeHeaders"/> is false.</exception>
     /// <exception cref="InvalidOperationException">
     /// The request is not HTTP/1.1 or asks for no upgrade; the status is not 101 or no <c>Upgrade</c> header is set; or the
-    /// headers were sent already (the response was written to, closed, upgraded or detached before).
+    /// headers were sent already (the response was written to, closed, upgraded or detached before). The first two are
+    /// the client's doing (a plain <c>GET</c> to an upgrade endpoint): the response is left as it is, for the handler to
+    /// answer otherwise, and if the exception escapes the handler the server answers 400 and logs it at Debug, as
+    /// <see cref="WebSocketTransformer"/> does for a request that is no WebSocket upgrade.
     /// </exception>
     public Task<SocketConnection> DetachSocketAsync(bool writeHeaders = true)
     {
@@ -60,7 +63,7 @@ public sealed partial class HttpResponse
 
         if (_request.ProtocolVersion != "1.1")
         {
-            throw new InvalidOperationException(HttpMessages.DetachNotHttp11);
+            throw _request.RefuseClient(new InvalidOperationException(HttpMessages.DetachNotHttp11));
         }
 
         if (_response.StatusCode != StatusCodes.Status101SwitchingProtocols || string.IsNullOrEmpty(_response.Headers.Upgrade.ToString()))
@@ -71,7 +74,9 @@ public sealed partial class HttpResponse
         if (_request.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true } upgrade
             || _request.Connection is not { } connection)
         {
-            throw new InvalidOperationException(HttpMessages.DetachNotUpgradable);
+            throw _request.Connection is null
+                ? new InvalidOperationException(HttpMessages.DetachNotUpgradable)
+                : _request.RefuseClient(new InvalidOperationException(HttpMessages.DetachNotUpgradable));
         }
 
         WriteCookies(_response.Headers);

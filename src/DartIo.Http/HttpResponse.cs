@@ -417,36 +417,44 @@ public sealed partial class HttpResponse
 
     /// <summary>
     /// As Dart: the request's session is no longer new, and its cookie goes with the response, replacing any
-    /// <c>DARTSESSID</c> cookie the handler added (so only the current id is ever sent).
+    /// <c>DARTSESSID</c> cookie the handler added (so only the current id is ever sent). A handler's cookie is replaced
+    /// by a copy that keeps its attributes (Domain, Expires, SameSite, Max-Age…), never changed: one cookie object may
+    /// serve as a template for many responses at once, and must not carry one browser's id into another's response.
     /// </summary>
     private void AddSessionCookie(HttpSession session)
     {
         session.IsNew = false;
         var cookies = (List<Cookie>)Cookies;
         var found = false;
-        foreach (var cookie in cookies)
+        for (var i = 0; i < cookies.Count; i++)
         {
-            if (cookie.Name.Equals(SessionStore.CookieName, StringComparison.OrdinalIgnoreCase))
+            if (cookies[i].Name.Equals(SessionStore.CookieName, StringComparison.OrdinalIgnoreCase))
             {
-                SetSessionCookie(cookie, session);
+                cookies[i] = SessionCookie(session, cookies[i]);
                 found = true;
             }
         }
 
         if (!found)
         {
-            var cookie = new Cookie(SessionStore.CookieName, session.Id);
-            SetSessionCookie(cookie, session);
-            cookies.Add(cookie);
+            cookies.Add(SessionCookie(session, template: null));
         }
     }
 
-    private void SetSessionCookie(Cookie cookie, HttpSession session)
+    private Cookie SessionCookie(HttpSession session, Cookie? template)
     {
-        cookie.Value = session.Id;
-        cookie.Path = "/";
-        cookie.HttpOnly = true;
+        var cookie = new Cookie(SessionStore.CookieName, session.Id, "/") { HttpOnly = true };
+        if (template is not null)
+        {
+            cookie.Domain = template.Domain;
+            cookie.Expires = template.Expires;
+            cookie.Secure = template.Secure;
+            cookie.SameSite = template.SameSite;
+            cookie.MaxAge = template.MaxAge;
+        }
+
         cookie.Secure |= _request.IsSecure; // not Dart's (it never sets Secure): over HTTPS the id must not leak to http://
+        return cookie;
     }
 
     /// <summary>Decides the headers that depend on the whole response (cookies, compression) and picks the body writer.</summary>

@@ -21,7 +21,19 @@ public sealed partial class HttpServer
         connection?.RequestStarted();
         var request = new HttpRequest(features, connection, this, _secure);
         request.Response.ApplyDefaults(_defaultResponseHeaders.Snapshot, _serverHeader);
-        RequestTelemetry.Begin(request, _metricTags, _secure);
+        try
+        {
+            RequestTelemetry.Begin(request, _metricTags, _secure);
+        }
+        catch (Exception ex)
+        {
+            // An application's ActivityListener or MeterListener threw: as in ASP.NET the exception goes on to Kestrel,
+            // which ends the connection, but Kestrel will not call DisposeContext for a context it never got, so what
+            // was begun (the active count, the connection's request) ends here.
+            EndRequest(request, ex);
+            throw;
+        }
+
         return request;
     }
 
@@ -126,12 +138,26 @@ public sealed partial class HttpServer
             return response.CloseAborted(exception.Message);
         }
 
-        if (exception is BadHttpRequestException rejected)
+        if (ReferenceEquals(exception, request.ClientRefusal))
+        {
+            // An upgrade (a WebSocket, a detached socket) asked of a request that asks for none: a crawler or a scanner
+            // on the endpoint, the client's doing. Answered 400, as WebSocketTransformer answers it itself.
+            HttpLog.UpgradeRefused(_logger, request.Method, request.RawTarget, exception.Message);
+            if (response.TryReset(StatusCodes.Status400BadRequest))
+            {
+                return response.CloseAsync();
+            }
+
+            return response.IsClosed ? Task.CompletedTask : response.CloseAborted(exception.Message);
+        }
+
+        if (RejectedBodyStatus(exception) is { } rejectedStatus)
         {
             // Kestrel refused what the client sent while the handler read it (a body over MaxRequestBodySize, a body
-            // slower than MinRequestBodyDataRate): the client's doing, answered with Kestrel's own status, not a 500.
-            HttpLog.RequestLimitExceeded(_logger, request.Method, request.RawTarget, rejected.StatusCode, rejected.Message);
-            if (response.TryReset(rejected.StatusCode))
+            // slower than MinRequestBodyDataRate, broken chunked framing): the client's doing, answered with Kestrel's
+            // own status, not a 500.
+            HttpLog.RequestLimitExceeded(_logger, request.Method, request.RawTarget, rejectedStatus, exception.Message);
+            if (response.TryReset(rejectedStatus))
             {
                 if (request.ProtocolVersion != "2")
                 {
@@ -140,7 +166,7 @@ public sealed partial class HttpServer
                 return response.CloseAsync();
             }
 
-            return response.IsClosed ? Task.CompletedTask : response.CloseAborted(rejected.Message);
+            return response.IsClosed ? Task.CompletedTask : response.CloseAborted(exception.Message);
         }
 
         if (exception is WebSocketException && request.Upgraded is not null)
@@ -166,6 +192,19 @@ public sealed partial class HttpServer
 
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// The status Kestrel gives a request body it refused, read by the handler: its <see cref="BadHttpRequestException"/>'s,
+    /// or 400 for the one framing error Kestrel reports as a plain <see cref="IOException"/> (a chunk size that
+    /// overflows: <c>Http1ChunkedEncodingMessageBody.CalculateChunkSize</c> wraps the <see cref="OverflowException"/>);
+    /// null for any other exception.
+    /// </summary>
+    private static int? RejectedBodyStatus(Exception exception) => exception switch
+    {
+        BadHttpRequestException rejected => rejected.StatusCode,
+        IOException { InnerException: OverflowException } => StatusCodes.Status400BadRequest,
+        _ => null,
+    };
 
     /// <summary>Logs, at Debug, a response cut short because its connection went away (SPEC 12: a client's abort is no error).</summary>
     internal void LogResponseAborted(HttpRequest request, string reason) =>

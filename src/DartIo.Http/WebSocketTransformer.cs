@@ -63,7 +63,8 @@ public static class WebSocketTransformer
     /// <returns>The open WebSocket.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
     /// <exception cref="WebSocketException">
-    /// (From the task.) The request is not a WebSocket upgrade request (it is answered 400), or the selector
+    /// (From the task.) The request is not a WebSocket upgrade request (it is answered 400; if the exception escapes a
+    /// <see cref="HttpServer.Listen"/> handler, it is logged at Debug, the client's doing), or the selector
     /// picked a protocol the client did not offer (answered 500).
     /// </exception>
     public static Task<WebSocket> UpgradeAsync(HttpRequest request, Func<IReadOnlyList<string>, string?>? protocolSelector = null,
@@ -89,7 +90,8 @@ public static class WebSocketTransformer
     /// <returns>The open WebSocket.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> or <paramref name="options"/> is null.</exception>
     /// <exception cref="WebSocketException">
-    /// (From the task.) The request is not a WebSocket upgrade request (it is answered 400), or the selector
+    /// (From the task.) The request is not a WebSocket upgrade request (it is answered 400; if the exception escapes a
+    /// <see cref="HttpServer.Listen"/> handler, it is logged at Debug, the client's doing), or the selector
     /// picked a protocol the client did not offer (answered 500).
     /// </exception>
     public static Task<WebSocket> UpgradeAsync(HttpRequest request, WebSocketUpgradeOptions options)
@@ -179,7 +181,8 @@ public static class WebSocketTransformer
             await request.Response.CloseAsync().ConfigureAwait(false);
         }
 
-        throw new WebSocketException(message);
+        var refusal = new WebSocketException(message);
+        throw status == StatusCodes.Status400BadRequest ? request.RefuseClient(refusal) : refusal; // 500: the selector's mistake
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350", Justification = "RFC 6455 fixes SHA-1 for the accept key; it protects nothing.")]

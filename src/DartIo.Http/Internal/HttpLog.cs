@@ -47,6 +47,9 @@ internal static partial class HttpLog
     [LoggerMessage(255, LogLevel.Debug, "The request {Method} {Path} broke a limit of the server ({Reason}); answered {StatusCode} and the connection is closed", EventName = "RequestLimitExceeded")]
     public static partial void RequestLimitExceeded(ILogger logger, string method, string path, int statusCode, string reason);
 
+    [LoggerMessage(256, LogLevel.Debug, "The request {Method} {Path} cannot be upgraded as its handler asked ({Reason}); answered 400", EventName = "UpgradeRefused")]
+    public static partial void UpgradeRefused(ILogger logger, string method, string path, string reason);
+
     // Dart parity (issue 12): 250-254.
     [LoggerMessage(250, LogLevel.Warning, "The OnTimeout callback of an HTTP session that timed out failed; the server and its other sessions go on", EventName = "SessionTimeoutFailed")]
     public static partial void SessionTimeoutFailed(ILogger logger, Exception exception);

@@ -51,4 +51,9 @@ internal static class HttpMessages
         "DetachSocketAsync needs a request that asks for an upgrade (Connection: Upgrade and Upgrade headers, no body).";
 
     public const string DetachHeadersSent = "DetachSocketAsync was called after the response was sent, closed, upgraded or detached already.";
+
+    // Issue 12, hostile input.
+    public static string InvalidCookie(string name, string part) =>
+        $"The {part} of cookie '{name}' cannot be written in a Set-Cookie header: it has a character RFC 6265 does not allow there "
+        + "(a control character or ';', and in a value also space, '\"', ',' or '\\'). Encode what comes from a client.";
 }

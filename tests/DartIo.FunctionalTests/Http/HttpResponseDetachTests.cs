@@ -268,7 +268,7 @@ public sealed class HttpResponseDetachTests
     }
 
     /// <summary>What a handler of the custom protocol does: 101 with its Upgrade header, then the connection.</summary>
-    private static Task<SocketConnection> SwitchAsync(HttpRequest request)
+    internal static Task<SocketConnection> SwitchAsync(HttpRequest request)
     {
         request.Response.StatusCode = 101;
         request.Response.Headers.Set("Upgrade", "echo/1");
@@ -295,7 +295,7 @@ public sealed class HttpResponseDetachTests
         await socket.CloseAsync();
     }
 
-    private static async Task<Socket> ConnectAsync(int port)
+    internal static async Task<Socket> ConnectAsync(int port)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(HttpTesting.Timeout);
@@ -303,7 +303,7 @@ public sealed class HttpResponseDetachTests
     }
 
     /// <summary>Reads the response head byte by byte, so that nothing behind it is taken.</summary>
-    private static async Task<string> ReadHeadAsync(Stream stream)
+    internal static async Task<string> ReadHeadAsync(Stream stream)
     {
         var head = new StringBuilder();
         var one = new byte[1];
@@ -316,14 +316,14 @@ public sealed class HttpResponseDetachTests
         return head.ToString();
     }
 
-    private static async Task<string> ReadTextAsync(Stream stream, int count)
+    internal static async Task<string> ReadTextAsync(Stream stream, int count)
     {
         var buffer = new byte[count];
         await stream.ReadExactlyAsync(buffer).AsTask().Within();
         return Encoding.ASCII.GetString(buffer);
     }
 
-    private static async Task<bool> ClosedAsync(Stream stream)
+    internal static async Task<bool> ClosedAsync(Stream stream)
     {
         try
         {

@@ -24,10 +24,10 @@ internal sealed class SessionStore(HttpServer server)
     /// <summary>The session cookie's name, as Dart's; matched without case in requests, as Dart does.</summary>
     public const string CookieName = "DARTSESSID";
 
-    /// <summary>The longest a timer is set for (System.Threading.Timer's limit, about 49 days); a longer wait is set again.</summary>
     /// <summary>The default <see cref="HttpServer.SessionTimeout"/>: 20 minutes, as Dart's.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(20);
 
+    /// <summary>The longest a timer is set for (System.Threading.Timer's limit, about 49 days); a longer wait is set again.</summary>
     private static readonly TimeSpan s_longestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     private readonly Lock _gate = new();
@@ -37,6 +37,18 @@ internal sealed class SessionStore(HttpServer server)
     private ITimer? _timer;
     private bool _closed;
     private volatile int _count;
+
+    /// <summary>True once the server has closed: no session is kept any more.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _closed;
+            }
+        }
+    }
 
     /// <summary>True when no session is live: a request then has no cookie worth reading.</summary>
     public bool IsEmpty => _count == 0;
