@@ -127,7 +127,8 @@ internal sealed class SessionStore(HttpServer server)
     {
         foreach (var cookie in cookies)
         {
-            if (!cookie.Name.Equals(CookieName, StringComparison.OrdinalIgnoreCase))
+            // Only a value shaped like an id can name a session: junk cookies cost no lock.
+            if (cookie.Value.Length != IdLength || !cookie.Name.Equals(CookieName, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
@@ -177,9 +178,12 @@ internal sealed class SessionStore(HttpServer server)
         }
     }
 
+    /// <summary>The length of a session id: 16 random bytes as lower-case hex.</summary>
+    private const int IdLength = 32;
+
     private static string NewId()
     {
-        Span<byte> bytes = stackalloc byte[16];
+        Span<byte> bytes = stackalloc byte[IdLength / 2];
         RandomNumberGenerator.Fill(bytes);
         return Convert.ToHexStringLower(bytes);
     }
