@@ -39,7 +39,7 @@ public sealed class HttpRequest
         Response = new HttpResponse(this, features, server);
         if (server.SessionsIfAny is { IsEmpty: false } sessions && SessionStore.MayCarry(_request.Headers.Cookie))
         {
-            _session = sessions.Resume(Cookies); // as Dart: a request with the cookie keeps its session alive, used or not
+            _session = sessions.Resume(_request.Headers.Cookie); // as Dart: a request with the cookie keeps its session alive, used or not
         }
     }
 

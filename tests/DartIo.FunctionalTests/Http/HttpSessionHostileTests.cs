@@ -75,6 +75,34 @@ public sealed class HttpSessionHostileTests
     }
 
     [Fact]
+    public async Task Session_CookieHeaderOfThousandsOfPairsToAHandlerThatReadsNone_IsNotParsedIntoCookies()
+    {
+        // Finding the session must not turn a 30 KB Cookie header into thousands of System.Net.Cookie objects (about
+        // 2 MB, and a clock read each) on every request while sessions live: only the handler that reads Cookies pays.
+        var (server, _) = await ServeAsync(request =>
+        {
+            request.Response.Write(request.Session.Id);
+            return Task.CompletedTask;
+        });
+        await using var _server = server;
+        var id = (await GetAsync(server)).Text;
+        var pairs = new StringBuilder();
+        for (var i = 0; i < 6_000; i++) // about 30 KB, inside Kestrel's 32 KB of headers
+        {
+            pairs.Append("a=b; ");
+        }
+
+        var cookie = $"{pairs}DARTSESSID={id}";
+        await GetAsync(server, cookie: cookie); // warm: the first run JITs the path
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var resumed = await GetAsync(server, cookie: cookie);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.Equal(id, resumed.Text);
+        Assert.InRange(allocated, 0, 700 * 1024); // the request's own text is ~60 KB as UTF-16 (other tests allocate too)
+    }
+
+    [Fact]
     public async Task OnTimeout_DestroysReadsAndRetimesFromInside_NoFailureAndTheServerGoesOn()
     {
         var ran = new TaskCompletionSource<(bool Destroyed, int Count, object? Value)>(TaskCreationOptions.RunContinuationsAsynchronously);

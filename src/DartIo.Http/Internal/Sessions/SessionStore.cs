@@ -120,33 +120,68 @@ internal sealed class SessionStore(HttpServer server)
     }
 
     /// <summary>
-    /// The session the request's cookies name, seen again now (no longer new, last in the queue); null when none names
-    /// a live session. Several <c>DARTSESSID</c> cookies: the first that names one wins, as in Dart.
+    /// The session the request's <c>Cookie</c> headers name, seen again now (no longer new, last in the queue); null when
+    /// none names a live session. Several <c>DARTSESSID</c> cookies: the first that names one wins, as in Dart.
     /// </summary>
-    public HttpSession? Resume(IReadOnlyList<Cookie> cookies)
+    /// <remarks>
+    /// Reads the pairs as <see cref="Http.Internal.Cookies.Parse"/> does (trimmed, quotes stripped, malformed pairs
+    /// skipped) but in place: a request pays no <see cref="Cookie"/> per pair for its session, only a handler that reads
+    /// <see cref="HttpRequest.Cookies"/> does.
+    /// </remarks>
+    public HttpSession? Resume(Microsoft.Extensions.Primitives.StringValues cookieHeaders)
     {
-        foreach (var cookie in cookies)
+        foreach (var header in cookieHeaders)
         {
-            // Only a value shaped like an id can name a session: junk cookies cost no lock.
-            if (cookie.Value.Length != IdLength || !cookie.Name.Equals(CookieName, StringComparison.OrdinalIgnoreCase))
+            var rest = header.AsSpan();
+            while (!rest.IsEmpty)
             {
-                continue;
-            }
-
-            lock (_gate)
-            {
-                if (_sessions.TryGetValue(cookie.Value, out var session))
+                var end = rest.IndexOf(';');
+                var pair = end < 0 ? rest : rest[..end];
+                rest = end < 0 ? default : rest[(end + 1)..];
+                if (IdIn(pair) is { IsEmpty: false } id && TryResume(id) is { } session)
                 {
-                    session.IsNew = false;
-                    session.LastSeen = server.TimeProvider.GetTimestamp();
-                    _byLastSeen.Remove(session.Node!);
-                    _byLastSeen.AddLast(session.Node!);
                     return session;
                 }
             }
         }
 
         return null;
+    }
+
+    /// <summary>The value of a <c>DARTSESSID=value</c> pair when it is shaped like an id; empty otherwise.</summary>
+    private static ReadOnlySpan<char> IdIn(ReadOnlySpan<char> pair)
+    {
+        var equals = pair.IndexOf('=');
+        if (equals < 0 || !pair[..equals].Trim().Equals(CookieName, StringComparison.OrdinalIgnoreCase))
+        {
+            return default;
+        }
+
+        var value = pair[(equals + 1)..].Trim();
+        if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+        {
+            value = value[1..^1];
+        }
+
+        // Only a value shaped like an id can name a session: junk cookies cost no lock.
+        return value.Length == IdLength ? value : default;
+    }
+
+    private HttpSession? TryResume(ReadOnlySpan<char> id)
+    {
+        lock (_gate)
+        {
+            if (!_sessions.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(id, out var session))
+            {
+                return null;
+            }
+
+            session.IsNew = false;
+            session.LastSeen = server.TimeProvider.GetTimestamp();
+            _byLastSeen.Remove(session.Node!);
+            _byLastSeen.AddLast(session.Node!);
+            return session;
+        }
     }
 
     /// <summary>Ends a session at once, without its <see cref="HttpSession.OnTimeout"/>; nothing for one already ended.</summary>
