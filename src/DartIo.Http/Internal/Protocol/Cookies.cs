@@ -15,29 +15,12 @@ internal static class Cookies
         var cookies = new List<Cookie>();
         foreach (var header in headers)
         {
-            if (header is null)
+            var rest = header.AsSpan();
+            while (NextPair(ref rest, out var name, out var value))
             {
-                continue;
-            }
-
-            foreach (var part in header.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                var equals = part.IndexOf('=');
-                if (equals <= 0)
-                {
-                    continue;
-                }
-
-                var name = part[..equals].Trim();
-                var value = part[(equals + 1)..].Trim();
-                if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
-                {
-                    value = value[1..^1];
-                }
-
                 try
                 {
-                    cookies.Add(new Cookie(name, value));
+                    cookies.Add(new Cookie(name.ToString(), value.ToString()));
                 }
                 catch (CookieException)
                 {
@@ -47,6 +30,42 @@ internal static class Cookies
         }
 
         return cookies;
+    }
+
+    /// <summary>
+    /// Reads the next <c>name=value</c> pair of a request <c>Cookie</c> header in place: name and value trimmed, the
+    /// value's quotes stripped, pairs without a name or <c>=</c> skipped. The one reading of the header, for
+    /// <see cref="Parse"/> and for the session lookup, which must not pay a <see cref="Cookie"/> per pair.
+    /// </summary>
+    /// <param name="rest">What is left of the header; advanced past the pair.</param>
+    /// <param name="name">The pair's name.</param>
+    /// <param name="value">The pair's value.</param>
+    /// <returns>False when no pair is left.</returns>
+    public static bool NextPair(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> name, out ReadOnlySpan<char> value)
+    {
+        while (!rest.IsEmpty)
+        {
+            var end = rest.IndexOf(';');
+            var part = (end < 0 ? rest : rest[..end]).Trim();
+            rest = end < 0 ? default : rest[(end + 1)..];
+            var equals = part.IndexOf('=');
+            if (equals <= 0)
+            {
+                continue;
+            }
+
+            name = part[..equals].Trim();
+            value = part[(equals + 1)..].Trim();
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+            {
+                value = value[1..^1];
+            }
+
+            return true;
+        }
+
+        name = value = default;
+        return false;
     }
 
     /// <summary>

@@ -124,21 +124,19 @@ internal sealed class SessionStore(HttpServer server)
     /// none names a live session. Several <c>DARTSESSID</c> cookies: the first that names one wins, as in Dart.
     /// </summary>
     /// <remarks>
-    /// Reads the pairs as <see cref="Http.Internal.Cookies.Parse"/> does (trimmed, quotes stripped, malformed pairs
-    /// skipped) but in place: a request pays no <see cref="Cookie"/> per pair for its session, only a handler that reads
-    /// <see cref="HttpRequest.Cookies"/> does.
+    /// Reads the pairs in place (<see cref="Http.Internal.Cookies.NextPair"/>): a request pays no <see cref="Cookie"/> per
+    /// pair for its session, only a handler that reads <see cref="HttpRequest.Cookies"/> does; and only a value shaped
+    /// like an id is looked up, so junk cookies cost no lock.
     /// </remarks>
     public HttpSession? Resume(Microsoft.Extensions.Primitives.StringValues cookieHeaders)
     {
         foreach (var header in cookieHeaders)
         {
             var rest = header.AsSpan();
-            while (!rest.IsEmpty)
+            while (Http.Internal.Cookies.NextPair(ref rest, out var name, out var value))
             {
-                var end = rest.IndexOf(';');
-                var pair = end < 0 ? rest : rest[..end];
-                rest = end < 0 ? default : rest[(end + 1)..];
-                if (IdIn(pair) is { IsEmpty: false } id && TryResume(id) is { } session)
+                if (value.Length == IdLength && name.Equals(CookieName, StringComparison.OrdinalIgnoreCase)
+                    && TryResume(value) is { } session)
                 {
                     return session;
                 }
@@ -146,25 +144,6 @@ internal sealed class SessionStore(HttpServer server)
         }
 
         return null;
-    }
-
-    /// <summary>The value of a <c>DARTSESSID=value</c> pair when it is shaped like an id; empty otherwise.</summary>
-    private static ReadOnlySpan<char> IdIn(ReadOnlySpan<char> pair)
-    {
-        var equals = pair.IndexOf('=');
-        if (equals < 0 || !pair[..equals].Trim().Equals(CookieName, StringComparison.OrdinalIgnoreCase))
-        {
-            return default;
-        }
-
-        var value = pair[(equals + 1)..].Trim();
-        if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
-        {
-            value = value[1..^1];
-        }
-
-        // Only a value shaped like an id can name a session: junk cookies cost no lock.
-        return value.Length == IdLength ? value : default;
     }
 
     private HttpSession? TryResume(ReadOnlySpan<char> id)
