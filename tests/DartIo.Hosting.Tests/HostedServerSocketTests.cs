@@ -165,6 +165,33 @@ public sealed class HostedServerSocketTests
     }
 
     [Fact]
+    public async Task Stop_HandlerIgnoresItsTokenAndNeverReturns_StopStillCompletesAndSaysSo()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await TestHost.StartAsync(Echo(("ShutdownTimeout", "00:00:00")), services =>
+            services.AddDartIoServerSocket("echo", async (connection, token) =>
+            {
+                entered.SetResult();
+                await never.Task; // neither the token nor the destroyed connection ends it
+            }));
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, host.ServerSocket("echo").Port);
+        await entered.Task.WaitAsync(TestHost.Timeout);
+
+        try
+        {
+            await host.Host.StopAsync().WaitAsync(TestHost.Timeout);
+        }
+        finally
+        {
+            never.TrySetResult(); // else a failure here would hang the host's dispose too
+        }
+
+        Assert.Contains(host.Logs.Entries, e => e.Category == "DartIo.Hosting" && e.Event.Id == 8 && e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
     public async Task AddDartIoServerSocketOfHandler_TlsFromPemFiles_HandlerGetsTheSecureConnection()
     {
         using var folder = new TemporaryDirectory();
