@@ -192,6 +192,21 @@ public sealed class HostedServerSocketTests
     }
 
     [Fact]
+    public async Task Start_AlpnNameTooLong_ErrorNamesTheKeyAndNothingLeftBound()
+    {
+        using var folder = new TemporaryDirectory();
+        var certificate = folder.Write("echo.pem", TestCertificates.CertificatePem(TestCertificates.Server));
+        var key = folder.Write("echo.key", TestCertificates.KeyPem(TestCertificates.Server));
+        await using var host = TestHost.Build(Echo(("Tls:CertificateFile", certificate), ("Tls:KeyFile", key),
+            ("Tls:SupportedProtocols:0", new string('a', 256))), services => services.AddDartIoServerSocket("echo", EchoLine));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Host.StartAsync().WaitAsync(TestHost.Timeout));
+
+        Assert.StartsWith("DartIo:echo:Tls:SupportedProtocols: ", error.Message, StringComparison.Ordinal);
+        Assert.IsType<ArgumentException>(error.InnerException);
+    }
+
+    [Fact]
     public async Task AddDartIoServerSocketOfHandler_TlsFromPemFiles_HandlerGetsTheSecureConnection()
     {
         using var folder = new TemporaryDirectory();
