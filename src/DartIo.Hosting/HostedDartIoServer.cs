@@ -22,11 +22,16 @@ namespace DartIo;
 /// Stop: the server stops accepting, idle connections close, and what is in progress (requests, connection handlers)
 /// may finish; when <see cref="DartIoServerOptions.ShutdownTimeout"/> passes or the host's shutdown token fires first,
 /// what is still in progress is aborted: the handlers' cancellation token is cancelled and their connections closed.
+/// The stop then waits one more second for the handlers to end; a handler that ignores both its token and its
+/// closed connection is left running (logged at Warning) so that it cannot hold the host's stop forever.
 /// Time is read from the <see cref="TimeProvider"/> in the services, else the system's.
 /// </para>
 /// </remarks>
 public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long a forced stop waits for the aborted handlers to end before it completes without them.</summary>
+    private static readonly TimeSpan s_abandonAfter = TimeSpan.FromSeconds(1);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory? _loggerFactory;
     private readonly TimeProvider _time;
@@ -194,8 +199,16 @@ public abstract class HostedDartIoServer : IHostedService, IAsyncDisposable
         HostingLog.ForcedStop(Logger, Name, reason);
         var forced = CloseForcedAsync(); // the connections are aborted first, then the handlers are told to give up
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await forced.ConfigureAwait(false);
-        await graceful.ConfigureAwait(false);
+        try
+        {
+            // A handler that ignores both its token and its aborted connection would hold the host's stop forever:
+            // like Kestrel after its abort, wait a moment for the handlers, then leave the rest running.
+            await Task.WhenAll(forced, graceful).WaitAsync(s_abandonAfter, _time, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            HostingLog.HandlersAbandoned(Logger, Name, InProgress, s_abandonAfter);
+        }
     }
 
     /// <summary>Stops the server at once if it is still running (aborting what is in progress), as a host that is disposed without a stop needs.</summary>

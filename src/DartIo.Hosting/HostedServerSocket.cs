@@ -83,9 +83,15 @@ public sealed class HostedServerSocket : HostedDartIoServer
                 }
             }
         }
-        catch
+        catch (Exception ex)
         {
             await Task.WhenAll(closers.Select(close => close())).ConfigureAwait(false);
+            if (ex is ArgumentException { ParamName: "supportedProtocols" })
+            {
+                // The bind's own rule for ALPN names, reported under the key that gave them.
+                throw new InvalidOperationException($"{section}:Tls:SupportedProtocols: {ex.Message}", ex);
+            }
+
             throw;
         }
 

@@ -380,6 +380,21 @@ public sealed class HostedHttpServerTests
     }
 
     [Fact]
+    public async Task Start_TlsKeyFileHoldsNoKey_ErrorNamesTheKeyFileNotTheCertificateFile()
+    {
+        using var folder = new TemporaryDirectory();
+        var certificate = folder.Write("web.pem", TestCertificates.CertificatePem(TestCertificates.Server));
+        var key = folder.Write("web.key", TestCertificates.CertificatePem(TestCertificates.Server)); // a certificate, no key
+        await using var host = TestHost.Build(Web(("Tls:CertificateFile", certificate), ("Tls:KeyFile", key)),
+            services => services.AddDartIoHttpServer("web", Hello));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Host.StartAsync().WaitAsync(TestHost.Timeout));
+
+        Assert.StartsWith("DartIo:web:Tls:KeyFile: ", error.Message, StringComparison.Ordinal);
+        Assert.IsType<CertificateException>(error.InnerException);
+    }
+
+    [Fact]
     public async Task Start_TlsCertificateNameNotInTheDatabase_ErrorNamesTheKey()
     {
         using var folder = new TemporaryDirectory();

@@ -165,6 +165,48 @@ public sealed class HostedServerSocketTests
     }
 
     [Fact]
+    public async Task Stop_HandlerIgnoresItsTokenAndNeverReturns_StopStillCompletesAndSaysSo()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await TestHost.StartAsync(Echo(("ShutdownTimeout", "00:00:00")), services =>
+            services.AddDartIoServerSocket("echo", async (connection, token) =>
+            {
+                entered.SetResult();
+                await never.Task; // neither the token nor the destroyed connection ends it
+            }));
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, host.ServerSocket("echo").Port);
+        await entered.Task.WaitAsync(TestHost.Timeout);
+
+        try
+        {
+            await host.Host.StopAsync().WaitAsync(TestHost.Timeout);
+        }
+        finally
+        {
+            never.TrySetResult(); // else a failure here would hang the host's dispose too
+        }
+
+        Assert.Contains(host.Logs.Entries, e => e.Category == "DartIo.Hosting" && e.Event.Id == 8 && e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task Start_AlpnNameTooLong_ErrorNamesTheKeyAndNothingLeftBound()
+    {
+        using var folder = new TemporaryDirectory();
+        var certificate = folder.Write("echo.pem", TestCertificates.CertificatePem(TestCertificates.Server));
+        var key = folder.Write("echo.key", TestCertificates.KeyPem(TestCertificates.Server));
+        await using var host = TestHost.Build(Echo(("Tls:CertificateFile", certificate), ("Tls:KeyFile", key),
+            ("Tls:SupportedProtocols:0", new string('a', 256))), services => services.AddDartIoServerSocket("echo", EchoLine));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Host.StartAsync().WaitAsync(TestHost.Timeout));
+
+        Assert.StartsWith("DartIo:echo:Tls:SupportedProtocols: ", error.Message, StringComparison.Ordinal);
+        Assert.IsType<ArgumentException>(error.InnerException);
+    }
+
+    [Fact]
     public async Task AddDartIoServerSocketOfHandler_TlsFromPemFiles_HandlerGetsTheSecureConnection()
     {
         using var folder = new TemporaryDirectory();

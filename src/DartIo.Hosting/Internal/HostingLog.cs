@@ -28,4 +28,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(7, LogLevel.Error, "The listening socket of DartIo server '{Name}' failed; it accepts no more connections", EventName = "HostedAcceptFailed")]
     public static partial void AcceptFailed(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "DartIo server '{Name}' stopped with {InProgress} still in progress {Wait} after the abort: a handler ignores its cancellation token and is left running", EventName = "HostedHandlersAbandoned")]
+    public static partial void HandlersAbandoned(ILogger logger, string name, int inProgress, TimeSpan wait);
 }

@@ -28,16 +28,23 @@ internal static class TlsContexts
             }
         }
 
+        var context = new SecurityContext();
+        Load(tls + ":CertificateFile", () => context.UseCertificateChain(options.CertificateFile!, options.Password));
+        // The key's failure names the key that gave the file, so an operator fixes the right line.
+        Load(string.IsNullOrEmpty(options.KeyFile) ? tls + ":CertificateFile" : tls + ":KeyFile",
+            () => context.UsePrivateKey(string.IsNullOrEmpty(options.KeyFile) ? options.CertificateFile! : options.KeyFile, options.Password));
+        return context;
+    }
+
+    private static void Load(string key, Action load)
+    {
         try
         {
-            var context = new SecurityContext();
-            context.UseCertificateChain(options.CertificateFile!, options.Password);
-            context.UsePrivateKey(string.IsNullOrEmpty(options.KeyFile) ? options.CertificateFile! : options.KeyFile, options.Password);
-            return context;
+            load();
         }
         catch (Exception ex) when (ex is TlsException or IOException or UnauthorizedAccessException)
         {
-            throw new InvalidOperationException($"{tls}:CertificateFile: {ex.Message}", ex);
+            throw new InvalidOperationException($"{key}: {ex.Message}", ex);
         }
     }
 }
