@@ -272,14 +272,16 @@ public sealed class HostedHttpServerTests
         await using var host = await TestHost.StartAsync(Web(("Workers", "2"), ("Shared", "true"), ("Proxy:Mode", "Optional"),
             ("Proxy:TrustedProxies:0", "127.0.0.0/8")), services => services.AddDartIoHttpServer("web", Hello));
         var hosted = host.HttpServer("web");
-        using var client = Client();
 
-        for (var i = 0; i < 4; i++)
-        {
-            Assert.Equal("hello /", await client.GetStringAsync($"http://127.0.0.1:{hosted.Port}/"));
-        }
+        // Two clients, two kept-alive connections: the socket hands connections to its sharers in turn, so each worker
+        // holds one while both are open.
+        using var first = Client();
+        using var second = Client();
+        Assert.Equal("hello /", await first.GetStringAsync($"http://127.0.0.1:{hosted.Port}/"));
+        Assert.Equal("hello /", await second.GetStringAsync($"http://127.0.0.1:{hosted.Port}/"));
 
         Assert.Equal(2, hosted.Servers.Count);
+        Assert.All(hosted.Servers, s => Assert.Equal(1, s.ConnectionsInfo().Total));
         Assert.All(hosted.Servers, s => Assert.Equal(hosted.Port, s.Port));
         Assert.All(hosted.Servers, s => Assert.Equal(ProxyProtocolMode.Optional, s.ProxyProtocol));
         Assert.All(hosted.Servers, s => Assert.Equal(IPNetwork.Parse("127.0.0.0/8"), Assert.Single(s.TrustedProxies)));

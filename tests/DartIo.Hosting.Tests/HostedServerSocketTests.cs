@@ -45,7 +45,7 @@ public sealed class HostedServerSocketTests
     }
 
     [Fact]
-    public async Task Start_TwoSharedWorkersWithLimits_ConnectionsServedByBoth()
+    public async Task Start_TwoSharedWorkersWithLimits_EveryConnectionServedAndBothBound()
     {
         await using var host = await TestHost.StartAsync(Echo(("Workers", "2"), ("Shared", "true"), ("Limits:MaxConnectionsPerAddress", "10")),
             services => services.AddDartIoServerSocket("echo", EchoLine));
